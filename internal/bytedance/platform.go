@@ -1,0 +1,240 @@
+package bytedance
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x/internal/wire"
+)
+
+// Operation names, as errors print them.
+const (
+	OpExchange    = "exchange"
+	OpRefresh     = "refresh"
+	OpRenew       = "renew refresh token"
+	OpClientToken = "client token"
+)
+
+// Documented paths on the token host. Every path ends in "/".
+const (
+	PathAccessToken       = "/oauth/access_token/"
+	PathRefreshToken      = "/oauth/refresh_token/"
+	PathRenewRefreshToken = "/oauth/renew_refresh_token/"
+	PathClientToken       = "/oauth/client_token/"
+	PathStableClientToken = "/oauth/stable_client_token/"
+)
+
+// Platform describes one host of the platform.
+type Platform struct {
+	Name     string          // "douyin": prefixes errors
+	Endpoint oauth2.Endpoint // production URLs
+}
+
+// App is the shape of douyin.Config and toutiao.Config; they convert to it
+// without copying.
+type App struct {
+	ClientKey    string
+	ClientSecret string
+	RedirectURL  string
+	Scopes       []string
+	Endpoint     oauth2.Endpoint
+}
+
+func (p *Platform) endpoint(a *App) oauth2.Endpoint {
+	e := a.Endpoint
+	if e.AuthURL == "" {
+		e.AuthURL = p.Endpoint.AuthURL
+	}
+	if e.TokenURL == "" {
+		e.TokenURL = p.Endpoint.TokenURL
+	}
+	return e
+}
+
+// URL returns path on the scheme and host of the app's token URL.
+func (p *Platform) URL(a *App, path string) string {
+	return OnHostOf(p.endpoint(a).TokenURL, path)
+}
+
+// OnHostOf returns path on the scheme and host of base.
+func OnHostOf(base, path string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return strings.TrimRight(base, "/") + path
+	}
+	return u.Scheme + "://" + u.Host + path
+}
+
+// AuthCodeURL builds an authorization page URL on authURL. An
+// oauth2.Config builds the query so that the caller's options are honoured;
+// then client_id becomes client_key and scopes are joined by commas.
+func (p *Platform) AuthCodeURL(a *App, authURL, state string, scopes []string, opts ...oauth2.AuthCodeOption) string {
+	if authURL == "" {
+		authURL = p.endpoint(a).AuthURL
+	}
+	c := oauth2.Config{ClientID: a.ClientKey, RedirectURL: a.RedirectURL, Endpoint: oauth2.Endpoint{AuthURL: authURL}}
+	raw := c.AuthCodeURL(state, opts...)
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	q := u.Query()
+	if v, ok := q["client_id"]; ok {
+		q.Del("client_id")
+		if q.Get("client_key") == "" {
+			q["client_key"] = v
+		}
+	}
+	if q.Get("scope") == "" && len(scopes) > 0 {
+		q.Set("scope", strings.Join(scopes, ","))
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// OptionParams returns the parameters that opts would add to a request, so
+// that Exchange honours oauth2.SetAuthURLParam and PKCE options.
+func OptionParams(opts []oauth2.AuthCodeOption) []wire.Param {
+	if len(opts) == 0 {
+		return nil
+	}
+	raw := (&oauth2.Config{}).AuthCodeURL("", opts...)
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var ps []wire.Param
+	for k, vs := range u.Query() {
+		if k == "response_type" || k == "client_id" {
+			continue
+		}
+		for _, v := range vs {
+			ps = append(ps, wire.Param{Key: k, Value: v})
+		}
+	}
+	return ps
+}
+
+func (p *Platform) request(op, path string, enc wire.Encoding, a *App, params []wire.Param, secrets ...string) *wire.Request {
+	return &wire.Request{
+		Provider: p.Name,
+		Op:       op,
+		URL:      p.URL(a, path),
+		Encoding: enc,
+		Params:   params,
+		Secrets:  append(secrets, a.ClientSecret),
+	}
+}
+
+// Exchange trades a code for a token.
+func (p *Platform) Exchange(ctx context.Context, a *App, code string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, error) {
+	params := append([]wire.Param{
+		{Key: "client_key", Value: a.ClientKey},
+		{Key: "client_secret", Value: a.ClientSecret},
+		{Key: "code", Value: code},
+		{Key: "grant_type", Value: "authorization_code"},
+	}, OptionParams(opts)...)
+	r := p.request(OpExchange, "", wire.Form, a, params, code)
+	r.URL = p.endpoint(a).TokenURL
+	return wire.Do(ctx, r, TokenDecoder(OpExchange, nil))
+}
+
+// errNoRefreshToken is the cause when a token without a refresh token is refreshed.
+var errNoRefreshToken = errors.New("token has no refresh token")
+
+// Refresh trades t's refresh token for a new access token. What the answer
+// leaves out (the refresh token, its expiry, the open id) is kept from t.
+func (p *Platform) Refresh(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.Token, error) {
+	if t == nil || t.RefreshToken == "" {
+		return nil, &wire.Error{Provider: p.Name, Op: OpRefresh, Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken}
+	}
+	r := p.request(OpRefresh, PathRefreshToken, wire.Form, a, []wire.Param{
+		{Key: "client_key", Value: a.ClientKey},
+		{Key: "grant_type", Value: "refresh_token"},
+		{Key: "refresh_token", Value: t.RefreshToken},
+	}, t.RefreshToken, t.AccessToken)
+	return wire.Do(ctx, r, TokenDecoder(OpRefresh, t))
+}
+
+// Renew trades t's refresh token for a new one with a fresh lifetime; the
+// access token and the rest of t are kept.
+func (p *Platform) Renew(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.Token, error) {
+	if t == nil || t.RefreshToken == "" {
+		return nil, &wire.Error{Provider: p.Name, Op: OpRenew, Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken}
+	}
+	r := p.request(OpRenew, PathRenewRefreshToken, wire.Form, a, []wire.Param{
+		{Key: "client_key", Value: a.ClientKey},
+		{Key: "refresh_token", Value: t.RefreshToken},
+	}, t.RefreshToken, t.AccessToken)
+	r.NoAccessToken = true
+	return wire.Do(ctx, r, func(status int, body []byte) (*oauth2.Token, *wire.Error) {
+		ans, e := Decode(OpRenew, status, body)
+		if e != nil {
+			return nil, e
+		}
+		if ans.RefreshToken == "" || ans.ExpiresIn == 0 {
+			return nil, &wire.Error{LogID: ans.LogID, Kind: wire.ErrBadResponse, Cause: errors.New("renew answer carries no refresh token and lifetime")}
+		}
+		// In a renew answer, expires_in is the new refresh token's life.
+		f := &wire.TokenFields{
+			AccessToken:  t.AccessToken,
+			TokenType:    t.TokenType,
+			RefreshToken: ans.RefreshToken,
+			RefreshIn:    ans.ExpiresIn,
+			Extra: map[string]any{
+				ExtraRefreshExpiresIn: int64(ans.ExpiresIn / time.Second),
+			},
+		}
+		if ans.LogID != "" {
+			f.Extra[ExtraLogID] = ans.LogID
+		}
+		carry(f, t)
+		nt := f.Token(wire.Now())
+		nt.Expiry, nt.ExpiresIn = t.Expiry, t.ExpiresIn
+		return nt, nil
+	})
+}
+
+// ClientToken fetches an app-level token, from the stable endpoint when
+// stable is set.
+func (p *Platform) ClientToken(ctx context.Context, a *App, stable bool) (*oauth2.Token, error) {
+	path := PathClientToken
+	if stable {
+		path = PathStableClientToken
+	}
+	r := p.request(OpClientToken, path, wire.JSON, a, []wire.Param{
+		{Key: "client_key", Value: a.ClientKey},
+		{Key: "client_secret", Value: a.ClientSecret},
+		{Key: "grant_type", Value: "client_credential"},
+	})
+	return wire.Do(ctx, r, TokenDecoder(OpClientToken, nil))
+}
+
+// ClientRefresher fetches a new client token whenever asked to refresh.
+type ClientRefresher struct {
+	P      *Platform
+	A      *App
+	Stable bool
+}
+
+// Refresh ignores the old token: client tokens are fetched, not refreshed.
+func (c *ClientRefresher) Refresh(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+	return c.P.ClientToken(ctx, c.A, c.Stable)
+}
+
+// Client returns an *http.Client that sends src's token in the
+// "access-token" header, as the platform's APIs read it. Its transport is
+// the one of the client in ctx, if any.
+func Client(ctx context.Context, src oauth2.TokenSource) *http.Client {
+	return &http.Client{Transport: &wire.HeaderTransport{
+		Source: src,
+		Base:   wire.ContextClient(ctx).Transport,
+		Header: "access-token",
+	}}
+}

@@ -1,0 +1,265 @@
+package wire
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// MaxLifetime bounds any expires_in we accept: ten years. A larger value is
+// a broken answer, not a token to keep forever.
+const MaxLifetime = 10 * 365 * 24 * time.Hour
+
+// Int is a JSON integer that may arrive as a number ("86400" or 86400) or
+// as a string of one. Null and "" decode to zero with Set false. A
+// fractional or out-of-range value is an error.
+type Int struct {
+	V   int64
+	Set bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *Int) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		b = []byte(strings.TrimSpace(s))
+	}
+	if len(b) == 0 || string(b) == "null" {
+		*n = Int{}
+		return nil
+	}
+	v, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(string(b), 64)
+		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return fmt.Errorf("not an integer: %.40q", b)
+		}
+		v = int64(f)
+	}
+	*n = Int{V: v, Set: true}
+	return nil
+}
+
+// String is a JSON string that tolerates a number in its place.
+type String string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *String) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) > 0 && b[0] == '"':
+		var v string
+		err := json.Unmarshal(b, &v)
+		*s = String(v)
+		return err
+	case string(b) == "null":
+		*s = ""
+		return nil
+	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
+		*s = String(b)
+		return nil
+	}
+	return fmt.Errorf("not a string: %.40q", b)
+}
+
+// Lifetime checks an expires_in value and turns it into a duration.
+func Lifetime(name string, n Int, required bool) (time.Duration, error) {
+	if !n.Set {
+		if required {
+			return 0, fmt.Errorf("%s missing", name)
+		}
+		return 0, nil
+	}
+	if n.V <= 0 {
+		return 0, fmt.Errorf("%s is %d, not a positive number of seconds", name, n.V)
+	}
+	if d := time.Duration(n.V) * time.Second; n.V <= int64(MaxLifetime/time.Second) {
+		return d, nil
+	}
+	return 0, fmt.Errorf("%s is %d seconds, more than ten years", name, n.V)
+}
+
+// Extra keys the library writes into a token beyond the provider's own.
+const (
+	// ExtraRefreshExpiry holds the refresh token's expiry as Unix seconds,
+	// computed from refresh_expires_in when the token was issued, so it
+	// stays meaningful after a save and a load.
+	ExtraRefreshExpiry = "refresh_token_expiry"
+)
+
+// TokenFields is what a decoder found in a successful answer.
+type TokenFields struct {
+	AccessToken  string
+	TokenType    string
+	RefreshToken string
+	ExpiresIn    time.Duration // 0: no expiry given
+	RefreshIn    time.Duration // 0: unknown
+	Extra        map[string]any
+}
+
+// Now is the clock the engine stamps expiries with. Tests do not replace
+// it; they pass times through the token source's own Now option.
+var Now = time.Now
+
+// Token builds an *oauth2.Token from f, stamping expiries relative to now.
+func (f *TokenFields) Token(now time.Time) *oauth2.Token {
+	t := &oauth2.Token{
+		AccessToken:  f.AccessToken,
+		TokenType:    f.TokenType,
+		RefreshToken: f.RefreshToken,
+	}
+	if f.ExpiresIn > 0 {
+		t.ExpiresIn = int64(f.ExpiresIn / time.Second)
+		t.Expiry = now.Add(f.ExpiresIn).Round(0)
+	}
+	extra := f.Extra
+	if f.RefreshIn > 0 {
+		if extra == nil {
+			extra = map[string]any{}
+		}
+		extra[ExtraRefreshExpiry] = now.Add(f.RefreshIn).Unix()
+	}
+	if extra != nil {
+		t = t.WithExtra(extra)
+	}
+	return t
+}
+
+// rfcAnswer is an RFC 6749 section 5.1 / 5.2 answer, tolerant of string numbers.
+type rfcAnswer struct {
+	AccessToken      String `json:"access_token"`
+	TokenType        String `json:"token_type"`
+	RefreshToken     String `json:"refresh_token"`
+	ExpiresIn        Int    `json:"expires_in"`
+	Scope            String `json:"scope"`
+	IDToken          String `json:"id_token"`
+	Error            String `json:"error"`
+	ErrorDescription String `json:"error_description"`
+	ErrorURI         String `json:"error_uri"`
+}
+
+// rfcKinds maps RFC 6749 error codes to kinds.
+var rfcKinds = map[string]error{
+	"invalid_grant":           ErrInvalidGrant,
+	"invalid_client":          ErrInvalidClient,
+	"unauthorized_client":     ErrInvalidClient,
+	"invalid_request":         ErrInvalidRequest,
+	"unsupported_grant_type":  ErrInvalidRequest,
+	"invalid_scope":           ErrInsufficientScope,
+	"access_denied":           ErrInsufficientScope,
+	"temporarily_unavailable": ErrTemporary,
+	"server_error":            ErrTemporary,
+	"slow_down":               ErrRateLimited,
+}
+
+// DecodeRFC6749 decodes a standard token answer (JSON, numbers or strings),
+// classifying errors by the body's "error" field before the status.
+func DecodeRFC6749(status int, body []byte) (*oauth2.Token, *Error) {
+	var a rfcAnswer
+	jerr := json.Unmarshal(body, &a)
+	if jerr == nil && a.Error != "" {
+		code := string(a.Error)
+		kind := rfcKinds[code]
+		if kind == nil {
+			kind = kindForStatus(status)
+		}
+		return nil, &Error{Kind: kind, Code: code, Description: string(a.ErrorDescription)}
+	}
+	if status < 200 || status > 299 {
+		e := &Error{Kind: kindForStatus(status)}
+		if status == 400 {
+			// Servers that say nothing more answer 400 for an unknown code or
+			// refresh token (RFC 6749 5.2 makes that invalid_grant).
+			e.Kind = ErrInvalidGrant
+		}
+		return nil, e
+	}
+	if jerr != nil {
+		return nil, &Error{Kind: ErrBadResponse, Cause: fmt.Errorf("answer is not a token: %w", ScrubJSONError(jerr))}
+	}
+	life, err := Lifetime("expires_in", a.ExpiresIn, false)
+	if err != nil {
+		return nil, &Error{Kind: ErrBadResponse, Cause: err}
+	}
+	f := TokenFields{
+		AccessToken:  string(a.AccessToken),
+		TokenType:    string(a.TokenType),
+		RefreshToken: string(a.RefreshToken),
+		ExpiresIn:    life,
+	}
+	if a.Scope != "" || a.IDToken != "" {
+		f.Extra = map[string]any{}
+		if a.Scope != "" {
+			f.Extra["scope"] = string(a.Scope)
+		}
+		if a.IDToken != "" {
+			f.Extra["id_token"] = string(a.IDToken)
+		}
+	}
+	if f.AccessToken == "" {
+		return nil, &Error{Kind: ErrBadResponse, Cause: errors.New("answer carries no access token")}
+	}
+	return f.Token(Now()), nil
+}
+
+// ScrubJSONError keeps a JSON error's meaning but never the bytes of the
+// body it quotes (a body may hold a token).
+func ScrubJSONError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("invalid JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Errorf("field %q has the wrong type (%s)", te.Field, te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("JSON cut short")
+	}
+	return errors.New("invalid JSON")
+}
+
+// Classify wraps an error from x/oauth2 itself (a *oauth2.RetrieveError or
+// a transport error) into an *Error with a kind, redacting secrets.
+func Classify(provider, op string, err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	e := &Error{Provider: provider, Op: op}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		e.Code, e.Description = re.ErrorCode, redact(re.ErrorDescription, secrets)
+		if re.Response != nil {
+			e.Status = re.Response.StatusCode
+		}
+		e.Kind = rfcKinds[re.ErrorCode]
+		if e.Kind == nil {
+			e.Kind = kindForStatus(e.Status)
+			if e.Status == 400 {
+				e.Kind = ErrInvalidGrant
+			}
+		}
+		safe := *re
+		safe.Body = []byte(redact(string(re.Body), secrets))
+		e.Retrieve = &safe
+		return e
+	}
+	e.Kind = ErrTemporary
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		e.Kind = nil
+	}
+	e.Cause = redactErr(err, secrets)
+	return e
+}

@@ -1,0 +1,250 @@
+package wire
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// MaxBody caps how much of a token endpoint's answer is read. Real answers
+// are well under 4 KiB; a larger one is an error, never a truncated parse.
+const MaxBody = 1 << 20
+
+// Encoding says how a request's parameters travel.
+type Encoding int
+
+const (
+	Form      Encoding = iota // POST application/x-www-form-urlencoded
+	JSON                      // POST application/json, every value a string
+	Multipart                 // POST multipart/form-data
+)
+
+// Param is one request parameter; order is kept so requests are reproducible.
+type Param struct{ Key, Value string }
+
+// Request is one token call, described by a provider package.
+type Request struct {
+	Provider string // names the provider in errors: "douyin"
+	Op       string // names the call in errors: "refresh"
+	URL      string // the token endpoint
+	Encoding Encoding
+	Params   []Param
+	// Secrets are values that must never appear in an error: the client
+	// secret, the code, the tokens. Empty strings are ignored.
+	Secrets []string
+	// NoAccessToken allows an answer without an access token (Douyin's
+	// renew answers carry only a refresh token; its decoder keeps the old
+	// access token).
+	NoAccessToken bool
+}
+
+// Decoder turns an answer into a token or a classified error. It sees the
+// whole (capped) body; it fills in Kind, Code, Description and LogID of the
+// error, and the engine fills in the rest.
+type Decoder func(status int, body []byte) (*oauth2.Token, *Error)
+
+// DefaultClient is used when the context carries no oauth2.HTTPClient. It
+// has a timeout, unlike http.DefaultClient.
+var DefaultClient = &http.Client{Timeout: 30 * time.Second}
+
+// ContextClient returns the *http.Client under oauth2.HTTPClient in ctx, or
+// DefaultClient.
+func ContextClient(ctx context.Context) *http.Client {
+	if ctx != nil {
+		if c, ok := ctx.Value(oauth2.HTTPClient).(*http.Client); ok && c != nil {
+			return c
+		}
+	}
+	return DefaultClient
+}
+
+// noRedirect is the client's redirect policy for token calls: a token
+// endpoint never redirects, and following a 307 would re-send the client
+// secret in the body to wherever it points.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Encode builds the body and content type of r.
+func (r *Request) Encode() (body []byte, contentType string, err error) {
+	switch r.Encoding {
+	case Form:
+		v := make(url.Values, len(r.Params))
+		for _, p := range r.Params {
+			v.Add(p.Key, p.Value)
+		}
+		return []byte(v.Encode()), "application/x-www-form-urlencoded", nil
+	case JSON:
+		m := make(map[string]string, len(r.Params))
+		for _, p := range r.Params {
+			m[p.Key] = p.Value
+		}
+		b, err := json.Marshal(m)
+		return b, "application/json", err
+	case Multipart:
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		for _, p := range r.Params {
+			if err := w.WriteField(p.Key, p.Value); err != nil {
+				return nil, "", err
+			}
+		}
+		if err := w.Close(); err != nil {
+			return nil, "", err
+		}
+		return buf.Bytes(), w.FormDataContentType(), nil
+	}
+	return nil, "", fmt.Errorf("unknown encoding %d", r.Encoding)
+}
+
+// Do performs r and decodes the answer with decode. It returns a token
+// with a non-empty access token, or an *Error; never both, never neither.
+func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) {
+	fail := func(kind error, status int, cause error) *Error {
+		return &Error{Provider: r.Provider, Op: r.Op, Kind: kind, Status: status, Cause: redactErr(cause, r.Secrets)}
+	}
+	body, ctype, err := r.Encode()
+	if err != nil {
+		return nil, fail(ErrInvalidRequest, 0, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, fail(ErrInvalidClient, 0, errors.New("bad token URL: "+redact(err.Error(), r.Secrets)))
+	}
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Accept", "application/json")
+
+	client := *ContextClient(ctx)
+	client.CheckRedirect = noRedirect
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fail(transportKind(ctx, err), 0, err)
+	}
+	defer resp.Body.Close()
+	data, err := ReadCapped(resp.Body, MaxBody)
+	if err != nil {
+		kind := transportKind(ctx, err)
+		if errors.Is(err, ErrTooLarge) {
+			kind = ErrBadResponse
+		}
+		return nil, fail(kind, resp.StatusCode, err)
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("token endpoint redirected to %q; not followed", redactURL(resp.Header.Get("Location"), r.Secrets)))
+	}
+	tok, e := decode(resp.StatusCode, data)
+	if e == nil && (tok == nil || (tok.AccessToken == "" && !r.NoAccessToken)) {
+		e = &Error{Kind: ErrBadResponse, Cause: errors.New("answer carries no access token")}
+	}
+	if e != nil {
+		e.Provider, e.Op, e.Status = r.Provider, r.Op, resp.StatusCode
+		e.Description = redact(e.Description, r.Secrets)
+		e.Cause = redactErr(e.Cause, r.Secrets)
+		if e.Kind == nil {
+			e.Kind = kindForStatus(resp.StatusCode)
+		}
+		safe := *resp
+		safe.Body = http.NoBody
+		e.Retrieve = &oauth2.RetrieveError{
+			Response:         &safe,
+			Body:             []byte(redact(string(data), r.Secrets)),
+			ErrorCode:        e.Code,
+			ErrorDescription: e.Description,
+		}
+		return nil, e
+	}
+	return tok, nil
+}
+
+// transportKind classifies an error that happened before a full answer
+// arrived: the caller's own cancellation has no kind, anything else is
+// temporary.
+func transportKind(ctx context.Context, err error) error {
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return nil
+	}
+	return ErrTemporary
+}
+
+// kindForStatus classifies an answer whose body said nothing usable.
+func kindForStatus(status int) error {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case status >= 500:
+		return ErrTemporary
+	case status == http.StatusUnauthorized:
+		return ErrInvalidClient
+	default:
+		return ErrBadResponse
+	}
+}
+
+// ErrTooLarge is the cause when an answer exceeds MaxBody.
+var ErrTooLarge = fmt.Errorf("answer larger than %d bytes", MaxBody)
+
+// ReadCapped reads all of r, failing with ErrTooLarge past limit bytes.
+func ReadCapped(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, ErrTooLarge
+	}
+	return data, nil
+}
+
+// redact replaces every secret in s with "[redacted]".
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec != "" && strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+		if esc := url.QueryEscape(sec); sec != "" && esc != sec && strings.Contains(s, esc) {
+			s = strings.ReplaceAll(s, esc, "[redacted]")
+		}
+	}
+	return s
+}
+
+// redactURL drops a URL's query and fragment, and redacts what is left.
+func redactURL(raw string, secrets []string) string {
+	if u, err := url.Parse(raw); err == nil {
+		u.RawQuery, u.Fragment, u.User = "", "", nil
+		raw = u.String()
+	}
+	return redact(raw, secrets)
+}
+
+// redactedError keeps the chain of err for errors.Is while its text is redacted.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+func redactErr(err error, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		msg = strings.Replace(msg, ue.URL, redactURL(ue.URL, nil), 1)
+	}
+	if r := redact(msg, secrets); r != err.Error() {
+		return &redactedError{msg: r, err: err}
+	}
+	return err
+}

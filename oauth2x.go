@@ -1,0 +1,119 @@
+// Package oauth2x lets golang.org/x/oauth2 work with OAuth 2.0 providers
+// whose token APIs break RFC 6749 — Douyin, Toutiao and the Fantem gateway —
+// and does the token lifecycle better than x/oauth2 itself.
+//
+// Each provider lives in its own package (douyin, toutiao, fantem) with a
+// Config whose methods have the signatures of *oauth2.Config's, so code
+// written against one works against the other (see [Flow]). Tokens are
+// plain *oauth2.Token values; what a provider says beyond the standard
+// fields is in Token.Extra.
+//
+// [NewTokenSource] caches, refreshes and persists a token: reads never wait
+// on a refresh, concurrent callers cause one upstream call, a rotated
+// refresh token is saved before it is handed out, and a [Store] that also
+// locks lets many processes share one token.
+//
+// Errors from every provider unwrap to *oauth2.RetrieveError (with the
+// provider's code in ErrorCode) and to one of the kinds below; see the
+// README's error guide for what to do about each.
+package oauth2x
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x/internal/wire"
+)
+
+// Flow is what *oauth2.Config and every provider's Config have in common:
+// the authorization code flow, and tokens that refresh themselves.
+type Flow interface {
+	AuthCodeURL(state string, opts ...oauth2.AuthCodeOption) string
+	Exchange(ctx context.Context, code string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, error)
+	TokenSource(ctx context.Context, t *oauth2.Token) oauth2.TokenSource
+	Client(ctx context.Context, t *oauth2.Token) *http.Client
+}
+
+var _ Flow = (*oauth2.Config)(nil)
+
+// A Refresher turns an old token into a new one. Every provider Config is
+// one; [ConfigRefresher] makes a plain *oauth2.Config one. Refresh must be
+// safe for concurrent use.
+type Refresher interface {
+	Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error)
+}
+
+// RefresherFunc adapts a function to a [Refresher].
+type RefresherFunc func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error)
+
+// Refresh calls f(ctx, t).
+func (f RefresherFunc) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+	return f(ctx, t)
+}
+
+// ConfigRefresher makes a standard *oauth2.Config (Google, GitHub, …) a
+// [Refresher], so that [NewTokenSource] serves its tokens too. A refresh
+// answer without a refresh token keeps the old one, as x/oauth2 does.
+func ConfigRefresher(c *oauth2.Config) Refresher {
+	return RefresherFunc(func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+		if t == nil || t.RefreshToken == "" {
+			return nil, &wire.Error{Provider: "oauth2", Op: "refresh", Kind: ErrInvalidGrant, Cause: errNoRefreshToken}
+		}
+		// A token whose expiry is in the past makes x/oauth2 refresh.
+		old := &oauth2.Token{RefreshToken: t.RefreshToken, Expiry: expired}
+		nt, err := c.TokenSource(ctx, old).Token()
+		if err != nil {
+			return nil, wire.Classify("oauth2", "refresh", err, t.RefreshToken, c.ClientSecret)
+		}
+		return nt, nil
+	})
+}
+
+// errNoRefreshToken is the cause when a token without a refresh token is refreshed.
+var errNoRefreshToken = errors.New("token has no refresh token")
+
+// expired is an expiry in the past.
+var expired = time.Unix(1, 0)
+
+// Error kinds. Every error a token call returns matches exactly one of them
+// with errors.Is; each says what the caller should do.
+var (
+	// ErrInvalidGrant: the code, refresh token or grant is dead (used,
+	// expired, revoked, renew limit reached). Send the user through
+	// authorization again.
+	ErrInvalidGrant = wire.ErrInvalidGrant
+	// ErrInvalidClient: the client key, secret or redirect URL is wrong.
+	// Fix the configuration.
+	ErrInvalidClient = wire.ErrInvalidClient
+	// ErrInvalidRequest: a parameter is missing or malformed. Fix the call.
+	ErrInvalidRequest = wire.ErrInvalidRequest
+	// ErrInsufficientScope: the app lacks a permission. Apply for the scope.
+	ErrInsufficientScope = wire.ErrInsufficientScope
+	// ErrInvalidToken: the access token used is invalid or expired. Refresh.
+	ErrInvalidToken = wire.ErrInvalidToken
+	// ErrRateLimited: too many calls. Back off and retry later.
+	ErrRateLimited = wire.ErrRateLimited
+	// ErrTemporary: network failure, 5xx, or the provider is busy. Retry later.
+	ErrTemporary = wire.ErrTemporary
+	// ErrBadResponse: the answer was not a token nor a recognisable error
+	// (HTML from a gateway, cut short, too large). Retry later; report it if
+	// it persists.
+	ErrBadResponse = wire.ErrBadResponse
+	// ErrRejected: the provider refused with a code the library does not
+	// classify. Read the code and description.
+	ErrRejected = wire.ErrRejected
+)
+
+// Error is the type of every error a token call returns. Use errors.Is
+// with the kinds above and errors.As with *oauth2.RetrieveError rather than
+// inspecting it directly; its text names the provider and the call, the
+// provider's code and log id, and never a secret, code or token.
+type Error = wire.Error
+
+// IsTemporary reports whether retrying the same call later may succeed:
+// [ErrTemporary] or [ErrRateLimited].
+func IsTemporary(err error) bool { return wire.IsTemporary(err) }

@@ -1,0 +1,402 @@
+package oauth2x
+
+import (
+	"context"
+	"errors"
+	"log"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Store persists one token. Load returns (nil, nil) when the store is
+// empty. Stores must be safe for concurrent use; use [MarshalToken] and
+// [UnmarshalToken] to encode tokens so that their extras survive.
+type Store interface {
+	Load(ctx context.Context) (*oauth2.Token, error)
+	Save(ctx context.Context, t *oauth2.Token) error
+}
+
+// Locker is implemented by a [Store] shared between processes. Lock waits
+// until the caller holds the store's lock or ctx is done; unlock releases
+// it. While one holder refreshes, the others wait and then load its result
+// instead of refreshing again.
+type Locker interface {
+	Lock(ctx context.Context) (unlock func(), err error)
+}
+
+// DueRefresher is a [Refresher] that wants to be called before the access
+// token nears expiry — for example to renew a refresh token that is about
+// to die. RefreshDue returns when t should be refreshed; the zero time means
+// no earlier than the access token's own schedule.
+type DueRefresher interface {
+	Refresher
+	RefreshDue(t *oauth2.Token) time.Time
+}
+
+// Options tunes [NewTokenSource]. The zero value (or nil) is ready to use.
+type Options struct {
+	// Store persists the token. Optional. When it also implements
+	// [Locker], refreshes across all processes sharing it are serialised
+	// and each expiry causes one upstream refresh.
+	Store Store
+
+	// ExpireEarly is how long before expiry a background refresh starts
+	// while the current token keeps being served. Optional; zero means one
+	// minute.
+	ExpireEarly time.Duration
+
+	// RefreshTimeout bounds one refresh, including waiting for the store's
+	// lock. Optional; zero means one minute.
+	RefreshTimeout time.Duration
+
+	// MaxBackoff caps the wait between background retries after a
+	// temporary failure (network, 5xx, provider busy), which start at one
+	// second and double. Optional; zero means five minutes.
+	MaxBackoff time.Duration
+
+	// OnError is told of every failure that no caller of Token sees: a
+	// background refresh that failed, a Save that failed (the new token is
+	// still used and saving is retried), a Load that failed. Optional; nil
+	// logs them with the standard logger. It must not block.
+	OnError func(error)
+
+	// Now is the clock. Optional; nil means time.Now.
+	Now func() time.Time
+}
+
+const (
+	defaultExpireEarly    = time.Minute
+	defaultRefreshTimeout = time.Minute
+	defaultMaxBackoff     = 5 * time.Minute
+	minBackoff            = time.Second
+	// expiryGuard: a token this close to expiry is not handed out, as
+	// x/oauth2 does, so it does not expire on its way to the API.
+	expiryGuard = 10 * time.Second
+)
+
+// TokenSource is the token source [NewTokenSource] returns. It is safe for
+// concurrent use.
+type TokenSource struct {
+	r    Refresher
+	ctx  context.Context // values (the HTTP client) for refreshes; not their cancellation
+	opts Options
+	now  func() time.Time
+
+	cur atomic.Pointer[state]
+
+	mu     sync.Mutex // guards flight and the fields below
+	flight *flight
+	fails  int // consecutive temporary failures
+}
+
+// state is an immutable snapshot; readers load it with one atomic load.
+type state struct {
+	tok     *oauth2.Token
+	expiry  time.Time // no longer served from here; zero: never expires
+	due     time.Time // background refresh (or save retry) due from here; zero: never
+	dead    error     // a dead grant: refreshing is pointless until a new token comes
+	load    bool      // the store has not been read yet
+	unsaved bool      // tok is newer than what the store holds
+}
+
+// flight is one refresh in progress; waiters share its result.
+type flight struct {
+	done chan struct{}
+	tok  *oauth2.Token
+	err  error
+}
+
+// NewTokenSource returns a token source that serves t until it nears
+// expiry and then refreshes it with r:
+//
+//   - a valid token is served with one atomic load, never behind a lock a
+//     refresh holds;
+//   - within opts.ExpireEarly of expiry the current token keeps being served
+//     while one background refresh runs on its own context; only callers
+//     whose token has expired wait, on that same refresh;
+//   - any number of concurrent callers cause one upstream call, and share
+//     its failure;
+//   - a dead grant ([ErrInvalidGrant]) is remembered and returned at once
+//     until the store supplies a new token; temporary failures are retried in
+//     the background with backoff while the old token is still valid;
+//   - with opts.Store, the stored token replaces t when it is newer, and
+//     every new token is saved before it is handed out. If Save fails the new
+//     token (with its rotated refresh token) is still used, the failure goes
+//     to opts.OnError, and saving is retried.
+//
+// ctx supplies values (such as oauth2.HTTPClient) to refreshes; its
+// cancellation stops Token from waiting but does not cancel a refresh that
+// other callers share. Use [TokenSource.TokenContext] to bound one wait.
+func NewTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Options) oauth2.TokenSource {
+	return newTokenSource(ctx, r, t, opts)
+}
+
+func newTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Options) *TokenSource {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s := &TokenSource{r: r, ctx: ctx}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if s.opts.ExpireEarly <= 0 {
+		s.opts.ExpireEarly = defaultExpireEarly
+	}
+	if s.opts.RefreshTimeout <= 0 {
+		s.opts.RefreshTimeout = defaultRefreshTimeout
+	}
+	if s.opts.MaxBackoff <= 0 {
+		s.opts.MaxBackoff = defaultMaxBackoff
+	}
+	s.now = s.opts.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
+	st := s.stateFor(t)
+	st.load = s.opts.Store != nil
+	s.cur.Store(st)
+	return s
+}
+
+// stateFor computes when t stops being served and when it is due.
+func (s *TokenSource) stateFor(t *oauth2.Token) *state {
+	st := &state{tok: t}
+	if t == nil || t.AccessToken == "" {
+		st.tok = t
+		st.expiry = time.Unix(0, 1) // not servable
+		return st
+	}
+	if !t.Expiry.IsZero() {
+		st.expiry = t.Expiry.Add(-expiryGuard)
+		st.due = t.Expiry.Add(-s.opts.ExpireEarly)
+	}
+	if d, ok := s.r.(DueRefresher); ok {
+		if at := d.RefreshDue(t); !at.IsZero() && (st.due.IsZero() || at.Before(st.due)) {
+			st.due = at
+		}
+	}
+	return st
+}
+
+// servable reports whether st's token may be handed out at now.
+func (st *state) servable(now time.Time) bool {
+	return st.tok != nil && !st.load && (st.expiry.IsZero() || now.Before(st.expiry))
+}
+
+// Token returns a valid token, refreshing if needed. It implements
+// oauth2.TokenSource.
+func (s *TokenSource) Token() (*oauth2.Token, error) {
+	return s.TokenContext(s.ctx)
+}
+
+// TokenContext is Token with a context that bounds how long the caller
+// waits for a refresh in flight. Cancelling it does not cancel the refresh,
+// which other callers may share.
+func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	st := s.cur.Load()
+	now := s.now()
+	if st.servable(now) {
+		if !st.due.IsZero() && !now.Before(st.due) && st.dead == nil {
+			s.background(now)
+		}
+		return st.tok, nil
+	}
+	if st.dead != nil && s.opts.Store == nil {
+		return nil, st.dead
+	}
+	f := s.start(false)
+	select {
+	case <-f.done:
+		return f.tok, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// background starts a refresh unless one is in flight or a retry is not
+// yet due.
+func (s *TokenSource) background(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.flight != nil {
+		return
+	}
+	if st := s.cur.Load(); now.Before(st.due) || st.dead != nil {
+		return // a flight that just ended moved it
+	}
+	s.startLocked(true)
+}
+
+// start joins the flight in progress or starts one.
+func (s *TokenSource) start(bg bool) *flight {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.flight != nil {
+		return s.flight
+	}
+	return s.startLocked(bg)
+}
+
+func (s *TokenSource) startLocked(bg bool) *flight {
+	f := &flight{done: make(chan struct{})}
+	s.flight = f
+	go s.run(f, bg)
+	return f
+}
+
+// run performs one flight: lock the store, load, refresh if still needed,
+// save, publish, unlock.
+func (s *TokenSource) run(f *flight, bg bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), s.opts.RefreshTimeout)
+	defer cancel()
+	tok, err := s.refresh(ctx)
+	f.tok, f.err = tok, err
+
+	s.mu.Lock()
+	s.flight = nil
+	s.mu.Unlock()
+	close(f.done)
+	if err != nil && bg {
+		s.report(err)
+	}
+}
+
+func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
+	store := s.opts.Store
+	if l, ok := store.(Locker); ok {
+		unlock, err := l.Lock(ctx)
+		if err != nil {
+			return nil, s.failed(&StoreError{Op: "lock", Err: err})
+		}
+		defer unlock()
+	}
+	st := s.cur.Load()
+	if store != nil {
+		stored, err := store.Load(ctx)
+		switch {
+		case err != nil:
+			s.report(&StoreError{Op: "load", Err: err})
+		case newer(stored, st.tok):
+			st = s.stateFor(stored)
+		}
+		if st.load {
+			next := *st
+			next.load = false
+			st = &next
+		}
+		s.cur.Store(st)
+	}
+	now := s.now()
+	if st.servable(now) && (st.due.IsZero() || now.Before(st.due)) {
+		if st.unsaved {
+			return st.tok, s.save(ctx, st)
+		}
+		return st.tok, nil // another process refreshed, or nothing was due
+	}
+	if st.dead != nil {
+		return nil, st.dead
+	}
+	tok, err := s.r.Refresh(ctx, st.tok)
+	if err == nil && (tok == nil || tok.AccessToken == "") {
+		err = &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrBadResponse, Cause: errors.New("refresher returned no access token")}
+	}
+	if err != nil {
+		return nil, s.failed(err)
+	}
+	next := s.stateFor(tok)
+	if half := now.Add(tok.Expiry.Sub(now) / 2); !tok.Expiry.IsZero() && next.due.Before(half) && (next.due.IsZero() || next.due.Equal(tok.Expiry.Add(-s.opts.ExpireEarly))) {
+		// ExpireEarly longer than half the lifetime would refresh at once,
+		// forever: refresh at half-life instead.
+		next.due = half
+	}
+	s.mu.Lock()
+	s.fails = 0
+	s.mu.Unlock()
+	if store != nil {
+		// Saved before it is handed out; kept even when saving fails.
+		return tok, s.save(ctx, next)
+	}
+	s.cur.Store(next)
+	return tok, nil
+}
+
+// save stores st's token and publishes st. A failed save is reported, not
+// returned: the token is good and is handed out; the state is marked
+// unsaved and due again soon so that saving is retried.
+func (s *TokenSource) save(ctx context.Context, st *state) error {
+	err := s.opts.Store.Save(ctx, st.tok)
+	next := *st
+	next.unsaved = err != nil
+	if err != nil {
+		retry := s.now().Add(s.backoff())
+		if next.due.IsZero() || retry.Before(next.due) {
+			next.due = retry
+		}
+		s.report(&StoreError{Op: "save", Err: err})
+	}
+	s.cur.Store(&next)
+	return nil
+}
+
+// failed records a failed refresh: a dead grant is remembered; a temporary
+// failure pushes the next background attempt out with backoff.
+func (s *TokenSource) failed(err error) error {
+	st := *s.cur.Load()
+	if errors.Is(err, ErrInvalidGrant) {
+		st.dead = err
+	} else {
+		st.due = s.now().Add(s.backoff())
+	}
+	s.cur.Store(&st)
+	return err
+}
+
+// backoff counts a failure and returns how long to wait before the next
+// background attempt: 1s, 2s, 4s, … up to MaxBackoff.
+func (s *TokenSource) backoff() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := minBackoff << min(s.fails, 20)
+	s.fails++
+	return min(d, s.opts.MaxBackoff)
+}
+
+func (s *TokenSource) report(err error) {
+	if s.opts.OnError != nil {
+		s.opts.OnError(err)
+		return
+	}
+	log.Printf("oauth2x: %v", err)
+}
+
+// newer reports whether a (from the store) should replace b (in memory):
+// it expires later, or expires at the same time with a refresh token that
+// lives longer (a renewal).
+func newer(a, b *oauth2.Token) bool {
+	switch {
+	case a == nil || a.AccessToken == "" && a.RefreshToken == "":
+		return false
+	case b == nil:
+		return true
+	case a.Expiry.After(b.Expiry):
+		return true
+	case a.Expiry.Equal(b.Expiry):
+		return a.RefreshToken != b.RefreshToken && RefreshExpiry(a).After(RefreshExpiry(b))
+	}
+	return false
+}
+
+// StoreError is a failure of the token store; it says which operation
+// failed. Save failures reach [Options.OnError]; lock failures are returned.
+type StoreError struct {
+	Op  string // "load", "save" or "lock"
+	Err error
+}
+
+func (e *StoreError) Error() string { return "oauth2x: token store " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns the store's own error.
+func (e *StoreError) Unwrap() error { return e.Err }
