@@ -1,0 +1,236 @@
+// Package douyin signs users in with Douyin (抖音开放平台, open.douyin.com)
+// and calls its APIs, using the types of golang.org/x/oauth2.
+//
+// Douyin's token API breaks RFC 6749: it names the client "client_key",
+// joins scopes with commas, wraps every answer in {"data":{…}}, answers
+// errors with HTTP 200, sends numbers as strings in some editions, and reads
+// the token from an "access-token" header. [Config] speaks all of that and
+// has the methods of *oauth2.Config, so code written for one works with the
+// other. Package douyintest is a fake Douyin for tests.
+//
+// Documentation: https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/get-access-token
+package douyin
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x"
+	"github.com/oauth2x/oauth2x/internal/bytedance"
+)
+
+// Endpoint is Douyin's production authorization page and token endpoint.
+var Endpoint = oauth2.Endpoint{
+	AuthURL:  "https://open.douyin.com/platform/oauth/connect/",
+	TokenURL: "https://open.douyin.com/oauth/access_token/",
+}
+
+// SilentAuthURL is the silent authorization page, usable only inside the
+// Douyin app, with scope login_id.
+const SilentAuthURL = "https://aweme.snssdk.com/oauth/authorize/v2/"
+
+var platform = &bytedance.Platform{Name: "douyin", Endpoint: Endpoint}
+
+// Config describes a Douyin app. Its methods have the signatures of
+// *oauth2.Config's. A Config is safe for concurrent use as long as it is
+// not modified.
+type Config struct {
+	// ClientKey is the app's client_key. Required.
+	ClientKey string
+	// ClientSecret is the app's client_secret. Required for Exchange and
+	// client tokens; refresh and renew do not send it.
+	ClientSecret string
+	// RedirectURL is the registered redirect_uri (http:// or https://,
+	// without a query). Required for AuthCodeURL.
+	RedirectURL string
+	// Scopes are the permissions asked for, such as "user_info"; they are
+	// sent comma-separated.
+	Scopes []string
+	// Endpoint overrides the production URLs (a sandbox, a fake). The zero
+	// value means [Endpoint]. Refresh, renew and client-token calls go to the
+	// documented paths on the scheme and host of Endpoint.TokenURL.
+	Endpoint oauth2.Endpoint
+}
+
+func (c *Config) app() *bytedance.App { return (*bytedance.App)(c) }
+
+// AuthCodeURL returns the URL of Douyin's authorization page (a QR code on
+// desktop, a native page in the app). Options such as
+// oauth2.SetAuthURLParam and [OptionalScopes] add parameters.
+func (c *Config) AuthCodeURL(state string, opts ...oauth2.AuthCodeOption) string {
+	return platform.AuthCodeURL(c.app(), "", state, c.Scopes, opts...)
+}
+
+// SilentAuthCodeURL returns the URL of the silent authorization page,
+// which works only inside the Douyin app and grants scope login_id. When
+// c.Endpoint.AuthURL is set, the page's path is taken on its host.
+func (c *Config) SilentAuthCodeURL(state string, opts ...oauth2.AuthCodeOption) string {
+	page := SilentAuthURL
+	if c.Endpoint.AuthURL != "" {
+		page = bytedance.OnHostOf(c.Endpoint.AuthURL, "/oauth/authorize/v2/")
+	}
+	return platform.AuthCodeURL(c.app(), page, state, []string{"login_id"}, append(opts, oauth2.SetAuthURLParam("scope", "login_id"))...)
+}
+
+// Scope is one optional scope on the authorization page: Checked says
+// whether its box is ticked when the page opens.
+type Scope struct {
+	Name    string
+	Checked bool
+}
+
+// OptionalScopes lists scopes the user may untick, as the optionalScope
+// parameter: OptionalScopes(Scope{"friend_relation", true}, Scope{"message",
+// false}) sends optionalScope=friend_relation,1,message,0.
+func OptionalScopes(scopes ...Scope) oauth2.AuthCodeOption {
+	parts := make([]string, 0, 2*len(scopes))
+	for _, s := range scopes {
+		flag := "0"
+		if s.Checked {
+			flag = "1"
+		}
+		parts = append(parts, s.Name, flag)
+	}
+	return oauth2.SetAuthURLParam("optionalScope", strings.Join(parts, ","))
+}
+
+// Exchange trades an authorization code (valid 10 minutes, once) for a
+// token. The token's Extra holds "open_id", "scope", "refresh_expires_in"
+// and "log_id"; see [OpenID] and [oauth2x.RefreshExpiry].
+func (c *Config) Exchange(ctx context.Context, code string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, error) {
+	return platform.Exchange(ctx, c.app(), code, opts...)
+}
+
+// Refresh trades t's refresh token for a new access token (15 days). The
+// refresh token's own expiry does not move; whatever refresh token the
+// answer carries is kept, and the old one when it carries none.
+func (c *Config) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+	return platform.Refresh(ctx, c.app(), t)
+}
+
+// RenewRefreshToken trades t's refresh token for a new one with a fresh
+// 30 days; the old one dies at once. The access token is kept. Douyin
+// allows five renewals; then it answers 10020, an [oauth2x.ErrInvalidGrant].
+// The app needs the renew_refresh_token permission.
+func (c *Config) RenewRefreshToken(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+	return platform.Renew(ctx, c.app(), t)
+}
+
+// TokenSource returns a token source that serves t and refreshes it
+// before it expires, built on [oauth2x.NewTokenSource] with no store. To
+// persist tokens or share them between processes, call
+// oauth2x.NewTokenSource(ctx, c, t, &oauth2x.Options{Store: …}) instead.
+func (c *Config) TokenSource(ctx context.Context, t *oauth2.Token) oauth2.TokenSource {
+	return oauth2x.NewTokenSource(ctx, c, t, nil)
+}
+
+// Client returns an HTTP client that sends t's access token in the
+// "access-token" header, as Douyin's OpenAPI reads it, refreshing as
+// needed. Its transport is the one of the client under oauth2.HTTPClient in
+// ctx, if any. For APIs that read "Authorization: Bearer", use
+// oauth2.NewClient(ctx, c.TokenSource(ctx, t)).
+func (c *Config) Client(ctx context.Context, t *oauth2.Token) *http.Client {
+	return bytedance.Client(ctx, c.TokenSource(ctx, t))
+}
+
+// ClientToken fetches an app-level token (client_token, 2 hours). Each new
+// one invalidates all but the newest two after five minutes, so processes
+// must share one: use [Config.ClientTokenSource] with a shared store, or
+// [Config.StableClientToken].
+func (c *Config) ClientToken(ctx context.Context) (*oauth2.Token, error) {
+	return platform.ClientToken(ctx, c.app(), false)
+}
+
+// StableClientToken fetches an app-level token from the stable endpoint,
+// which returns the same token while it lives instead of a new one.
+func (c *Config) StableClientToken(ctx context.Context) (*oauth2.Token, error) {
+	return platform.ClientToken(ctx, c.app(), true)
+}
+
+// ClientTokenSource returns a token source of app-level tokens that fetches
+// a new one as the current one nears expiry.
+func (c *Config) ClientTokenSource(ctx context.Context) oauth2.TokenSource {
+	return oauth2x.NewTokenSource(ctx, c.ClientTokenRefresher(false), nil, nil)
+}
+
+// ClientTokenRefresher returns the [oauth2x.Refresher] behind
+// ClientTokenSource, for use with oauth2x.NewTokenSource and a shared
+// store; stable selects the stable endpoint.
+func (c *Config) ClientTokenRefresher(stable bool) oauth2x.Refresher {
+	return &bytedance.ClientRefresher{P: platform, A: c.app(), Stable: stable}
+}
+
+// OpenID returns the open_id the token answer carried: the user's id for
+// this app, which most Douyin APIs need.
+func OpenID(t *oauth2.Token) string {
+	if t == nil {
+		return ""
+	}
+	s, _ := t.Extra(ExtraOpenID).(string)
+	return s
+}
+
+// Renewing is an [oauth2x.Refresher] that also renews the refresh token
+// when it is within Within of its expiry, so that a user's grant outlives
+// the refresh token's 30 days (five times at most). Use it with
+// oauth2x.NewTokenSource; it is opt-in because renewing needs the
+// renew_refresh_token permission.
+//
+// When Douyin refuses to renew (limit reached: 10020), Refresh returns an
+// [oauth2x.ErrInvalidGrant] error while the refresh token still has Within
+// left, so the token source reports it to Options.OnError and the
+// application can ask the user to authorize again before anything stops
+// working; the current access token keeps being served until it expires.
+type Renewing struct {
+	Config *Config
+	// Within is how long before the refresh token's expiry it is renewed.
+	// Zero means 5 days.
+	Within time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (r *Renewing) window() time.Duration {
+	if r.Within > 0 {
+		return r.Within
+	}
+	return 5 * 24 * time.Hour
+}
+
+// RefreshDue returns when t's refresh token enters the renewal window.
+func (r *Renewing) RefreshDue(t *oauth2.Token) time.Time {
+	exp := oauth2x.RefreshExpiry(t)
+	if exp.IsZero() {
+		return time.Time{}
+	}
+	return exp.Add(-r.window())
+}
+
+// Refresh renews t's refresh token if it is within the window, then
+// refreshes the access token.
+func (r *Renewing) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	if due := r.RefreshDue(t); !due.IsZero() && !now().Before(due) {
+		nt, err := r.Config.RenewRefreshToken(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		t = nt
+	}
+	return r.Config.Refresh(ctx, t)
+}
+
+// Extra keys of Douyin tokens.
+const (
+	ExtraOpenID           = bytedance.ExtraOpenID           // "open_id"
+	ExtraScope            = bytedance.ExtraScope            // "scope"
+	ExtraRefreshExpiresIn = bytedance.ExtraRefreshExpiresIn // "refresh_expires_in", seconds at issue
+	ExtraLogID            = bytedance.ExtraLogID            // "log_id"
+)

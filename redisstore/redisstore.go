@@ -1,0 +1,402 @@
+// Package redisstore keeps an OAuth 2.0 token in Redis so that many
+// processes — the replicas of a service — share it through
+// [oauth2x.NewTokenSource] and cause one upstream refresh between them.
+//
+// A [*Store] is an [oauth2x.Store] and an [oauth2x.Locker] for one Redis
+// key. It works with every [redis.UniversalClient]: a single node, Sentinel
+// (a failover client) or Cluster. Every command touches one key, and a
+// token's lock key is in the same hash slot as the token key when the key is
+// built with [Key].
+//
+//	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"redis:6379"}})
+//	store := redisstore.New(rdb, redisstore.Key("douyin", cfg.ClientKey, openID), nil)
+//	ts := oauth2x.NewTokenSource(ctx, cfg, nil, &oauth2x.Options{Store: store})
+//	client := oauth2.NewClient(ctx, ts)
+//
+// The token is stored as the JSON of [oauth2x.MarshalToken], so the extras
+// the library relies on (open_id, the refresh token's expiry, scope) survive.
+// Its key expires a while after the refresh token does (see [Options]), so
+// abandoned users do not pile up.
+//
+// The lock is a lease: SET key+":lock" owner NX PX LockTTL with a random
+// owner value, renewed while held, released by a script that deletes the
+// key only if it still holds the caller's owner value. A holder that dies
+// stops renewing and its lease lapses; a holder that lost its lease can
+// never delete or extend a lock someone else took since.
+//
+// Redis being unreachable is a temporary failure: errors satisfy
+// errors.Is(err, oauth2x.ErrTemporary), so [oauth2x.IsTemporary] is true of
+// the error a token source returns when it cannot lock. Callers holding a
+// valid token never touch Redis and keep working through an outage.
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	mrand "math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x"
+)
+
+// Defaults for [Options].
+const (
+	DefaultLockTTL           = 30 * time.Second
+	DefaultExpiryMargin      = 24 * time.Hour
+	DefaultUnknownRefreshTTL = 30 * 24 * time.Hour
+	DefaultMinPoll           = 2 * time.Millisecond
+	DefaultMaxPoll           = 50 * time.Millisecond
+)
+
+// minKeyTTL is the shortest life Save gives a key, so that saving a token
+// whose refresh token has already expired still stores it for a while.
+const minKeyTTL = time.Minute
+
+// unlockTimeout bounds the commands that release or clean up a lock, which
+// run on a context of their own: the caller's may be done by then.
+const unlockTimeout = 5 * time.Second
+
+// Options tunes a [Store]. A nil *Options, and every zero field, means the
+// default.
+type Options struct {
+	// LockTTL is the lock's lease. While the lock is held the lease is
+	// renewed every LockTTL/3, so a refresh may take longer than LockTTL;
+	// a holder that dies (crash, kill -9, network partition) stops
+	// renewing, and its lock lapses at most LockTTL later. Zero means
+	// DefaultLockTTL (30s).
+	LockTTL time.Duration
+
+	// ExpiryMargin is how long the token's key outlives its refresh
+	// token's expiry (oauth2x.RefreshExpiry). Zero means
+	// DefaultExpiryMargin (24h).
+	ExpiryMargin time.Duration
+
+	// UnknownRefreshTTL is how long the key outlives the access token's
+	// expiry when the refresh token's expiry is unknown. Zero means
+	// DefaultUnknownRefreshTTL (30 days). A token without any expiry is
+	// stored without a TTL.
+	UnknownRefreshTTL time.Duration
+
+	// MinPoll and MaxPoll bound the wait between attempts to take a lock
+	// someone else holds: the wait starts at MinPoll and doubles up to
+	// MaxPoll, with jitter. A waiter takes the lock at most about MaxPoll
+	// after it is released. Zero means DefaultMinPoll (2ms) and
+	// DefaultMaxPoll (50ms).
+	MinPoll, MaxPoll time.Duration
+
+	// Now is the clock TTLs are computed with. Nil means time.Now. Give it
+	// the same clock as oauth2x.Options.Now.
+	Now func() time.Time
+}
+
+// Store is an [oauth2x.Store] and [oauth2x.Locker] holding one token in
+// one Redis key. It is safe for concurrent use; make one with [New].
+type Store struct {
+	rdb     redis.UniversalClient
+	key     string
+	lockKey string
+	opts    Options
+}
+
+var (
+	_ oauth2x.Store  = (*Store)(nil)
+	_ oauth2x.Locker = (*Store)(nil)
+)
+
+// New returns a Store keeping its token in key and its lock in
+// key+":lock". Build key with [Key] so that both are in one Redis Cluster
+// hash slot. opts may be nil.
+func New(client redis.UniversalClient, key string, opts *Options) *Store {
+	s := &Store{rdb: client, key: key, lockKey: key + ":lock"}
+	if opts != nil {
+		s.opts = *opts
+	}
+	o := &s.opts
+	if o.LockTTL <= 0 {
+		o.LockTTL = DefaultLockTTL
+	}
+	if o.ExpiryMargin <= 0 {
+		o.ExpiryMargin = DefaultExpiryMargin
+	}
+	if o.UnknownRefreshTTL <= 0 {
+		o.UnknownRefreshTTL = DefaultUnknownRefreshTTL
+	}
+	if o.MinPoll <= 0 {
+		o.MinPoll = DefaultMinPoll
+	}
+	if o.MaxPoll <= 0 {
+		o.MaxPoll = DefaultMaxPoll
+	}
+	o.MaxPoll = max(o.MaxPoll, o.MinPoll)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return s
+}
+
+// Key returns the Redis key of a token:
+//
+//	oauth2x:{<provider>:<clientKey>:<user>}   a user's token, e.g. oauth2x:{douyin:aw05az2qjv4hg5ti:_000HgDBHlj0-fc0dHBA}
+//	oauth2x:{<provider>:<clientKey>}          the application's client token (user == "")
+//
+// and [New] puts its lock in the same key with ":lock" appended.
+//
+// The braces are a Redis Cluster hash tag: Cluster hashes only what is
+// between the first "{" and the next "}", so a token key and its lock key
+// always live in the same slot, on the same node — which Cluster requires
+// of the keys one script touches, and which keeps a token and its lock
+// failing over together. Each user is a tag of its own, so the users of one
+// application spread over the whole cluster instead of loading one slot.
+//
+// In each part, "%", ":", "{" and "}" are written as %25, %3A, %7B and %7D,
+// so that distinct arguments never make the same key and a "}" in a user
+// id cannot end the tag early.
+func Key(provider, clientKey, user string) string {
+	var b strings.Builder
+	b.WriteString("oauth2x:{")
+	b.WriteString(escape(provider))
+	b.WriteByte(':')
+	b.WriteString(escape(clientKey))
+	if user != "" {
+		b.WriteByte(':')
+		b.WriteString(escape(user))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+var keyEscaper = strings.NewReplacer("%", "%25", ":", "%3A", "{", "%7B", "}", "%7D")
+
+func escape(s string) string { return keyEscaper.Replace(s) }
+
+// Key returns the Redis key the token is stored in.
+func (s *Store) Key() string { return s.key }
+
+// LockKey returns the Redis key of the lock: Key()+":lock".
+func (s *Store) LockKey() string { return s.lockKey }
+
+// Load returns the stored token, or (nil, nil) when there is none.
+func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) {
+	data, err := s.rdb.Get(ctx, s.key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.fail(ctx, "load", err)
+	}
+	return oauth2x.UnmarshalToken(data)
+}
+
+// Save stores t, encoded with [oauth2x.MarshalToken], replacing what was
+// there. The key expires ExpiryMargin after t's refresh token does; when
+// that is unknown, UnknownRefreshTTL after t's access token does; a token
+// with no expiry at all is kept without a TTL. A key is given at least a
+// minute.
+func (s *Store) Save(ctx context.Context, t *oauth2.Token) error {
+	data, err := oauth2x.MarshalToken(t)
+	if err != nil {
+		return err
+	}
+	if err := s.rdb.Set(ctx, s.key, data, s.ttl(t)).Err(); err != nil {
+		return s.fail(ctx, "save", err)
+	}
+	return nil
+}
+
+// ttl is the life Save gives t's key; 0 means none.
+func (s *Store) ttl(t *oauth2.Token) time.Duration {
+	var until time.Time
+	switch re := oauth2x.RefreshExpiry(t); {
+	case !re.IsZero():
+		until = re.Add(s.opts.ExpiryMargin)
+	case !t.Expiry.IsZero():
+		until = t.Expiry.Add(s.opts.UnknownRefreshTTL)
+	default:
+		return 0
+	}
+	return max(until.Sub(s.opts.Now()), minKeyTTL).Round(time.Millisecond)
+}
+
+// Delete removes the stored token. A missing key is not an error. It does
+// not touch the lock.
+func (s *Store) Delete(ctx context.Context) error {
+	if err := s.rdb.Del(ctx, s.key).Err(); err != nil {
+		return s.fail(ctx, "delete", err)
+	}
+	return nil
+}
+
+// releaseScript deletes the lock only if the caller still owns it.
+var releaseScript = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+	return redis.call("DEL", KEYS[1])
+end
+return 0`)
+
+// renewScript extends the lock's lease only if the caller still owns it.
+var renewScript = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+	return redis.call("PEXPIRE", KEYS[1], ARGV[2])
+end
+return 0`)
+
+// Lock takes the store's lock, waiting until it is free or ctx is done. It
+// returns ctx's error when ctx ends first, and an error matching
+// oauth2x.ErrTemporary when Redis cannot be reached; it does not keep
+// retrying an unreachable Redis. The returned unlock releases the lock if
+// the caller still owns it; calling it again does nothing.
+//
+// While held, the lock's lease (Options.LockTTL) is renewed in the
+// background. If the lease is lost anyway (Redis restarted without
+// persistence, or the holder was paused for longer than the lease), another
+// process may take the lock; this holder's unlock then leaves that lock
+// alone.
+func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	owner := newOwner()
+	wait := s.opts.MinPoll
+	for {
+		ok, err := s.rdb.SetNX(ctx, s.lockKey, owner, s.opts.LockTTL).Result()
+		if err != nil {
+			// The SET may have been applied with only its answer lost:
+			// release what may be ours rather than block everyone for a lease.
+			s.release(owner)
+			return nil, s.fail(ctx, "lock", err)
+		}
+		if ok {
+			return s.held(owner), nil
+		}
+		t := time.NewTimer(jitter(wait))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, s.opts.MaxPoll)
+	}
+}
+
+// held starts renewing owner's lease and returns the function that stops
+// renewing and releases it.
+func (s *Store) held(owner string) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		every := max(s.opts.LockTTL/3, time.Millisecond)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), every)
+			n, err := renewScript.Run(ctx, s.rdb, []string{s.lockKey}, owner, s.opts.LockTTL.Milliseconds()).Int()
+			cancel()
+			if err == nil && n == 0 {
+				return // lost: someone else's lock now, or none
+			}
+			// On an error, try again at the next tick: the lease may outlast
+			// a short outage.
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(stop)
+			<-done
+			s.release(owner)
+		})
+	}
+}
+
+// release deletes the lock if owner holds it. Errors are dropped: the
+// lease ends the lock anyway.
+func (s *Store) release(owner string) {
+	ctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
+	defer cancel()
+	_ = releaseScript.Run(ctx, s.rdb, []string{s.lockKey}, owner).Err()
+}
+
+// newOwner returns a random lock owner value.
+func newOwner() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
+}
+
+// jitter returns d give or take a quarter, so that waiters spread out.
+func jitter(d time.Duration) time.Duration {
+	q := int64(d / 4)
+	if q <= 0 {
+		return d
+	}
+	return d - time.Duration(q) + time.Duration(mrand.Int64N(2*q+1))
+}
+
+// Error is a Redis failure in a [Store] operation. errors.Is(err,
+// oauth2x.ErrTemporary) is true when trying again later may succeed — the
+// network, a timeout, a server loading its data or failing over — so
+// [oauth2x.IsTemporary] can tell an outage from a misconfiguration (wrong
+// password, a key of the wrong type). It unwraps to the go-redis error.
+type Error struct {
+	Op        string // "load", "save", "delete" or "lock"
+	Key       string // the Redis key
+	Temporary bool   // retrying later may succeed
+	Err       error  // from go-redis
+}
+
+func (e *Error) Error() string {
+	s := "redisstore: " + e.Op + " " + e.Key + ": " + e.Err.Error()
+	if e.Temporary {
+		s += " (temporary)"
+	}
+	return s
+}
+
+// Unwrap returns the go-redis error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is oauth2x.ErrTemporary and e is temporary.
+func (e *Error) Is(target error) bool { return e.Temporary && target == oauth2x.ErrTemporary }
+
+// fail wraps err from op; when ctx is done it returns ctx's error instead,
+// as the caller asked to stop.
+func (s *Store) fail(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	key := s.key
+	if op == "lock" {
+		key = s.lockKey
+	}
+	return &Error{Op: op, Key: key, Temporary: temporary(err), Err: err}
+}
+
+// temporary reports whether err, from go-redis, may go away on its own.
+func temporary(err error) bool {
+	if errors.Is(err, redis.ErrClosed) {
+		return false // the client was closed: a bug, not an outage
+	}
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return true // network, timeout, full pool: no answer from Redis
+	}
+	return redis.IsLoadingError(err) || redis.IsReadOnlyError(err) ||
+		redis.IsClusterDownError(err) || redis.IsTryAgainError(err) ||
+		redis.IsMasterDownError(err) || redis.IsMaxClientsError(err) ||
+		redis.IsNoReplicasError(err) || redis.HasErrorPrefix(err, "BUSY") ||
+		redis.HasErrorPrefix(err, "OOM")
+}
