@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x/internal/wire"
 )
 
 // Store persists one token. Load returns (nil, nil) when the store is
@@ -96,7 +98,8 @@ type TokenSource struct {
 type state struct {
 	tok     *oauth2.Token
 	expiry  time.Time // no longer served from here; zero: never expires
-	due     time.Time // background refresh (or save retry) due from here; zero: never
+	refresh time.Time // the token's own refresh time; zero: never
+	due     time.Time // a background flight (refresh, retry or save) is due from here; zero: never
 	dead    error     // a dead grant: refreshing is pointless until a new token comes
 	load    bool      // the store has not been read yet
 	unsaved bool      // tok is newer than what the store holds
@@ -171,13 +174,20 @@ func (s *TokenSource) stateFor(t *oauth2.Token) *state {
 	}
 	if !t.Expiry.IsZero() {
 		st.expiry = t.Expiry.Add(-expiryGuard)
-		st.due = t.Expiry.Add(-s.opts.ExpireEarly)
+		early := s.opts.ExpireEarly
+		if life := time.Duration(t.ExpiresIn) * time.Second; life > 0 && early > life/2 {
+			// An ExpireEarly longer than half the lifetime would refresh
+			// at once, forever: refresh at half-life instead.
+			early = life / 2
+		}
+		st.refresh = t.Expiry.Add(-early)
 	}
 	if d, ok := s.r.(DueRefresher); ok {
-		if at := d.RefreshDue(t); !at.IsZero() && (st.due.IsZero() || at.Before(st.due)) {
-			st.due = at
+		if at := d.RefreshDue(t); !at.IsZero() && (st.refresh.IsZero() || at.Before(st.refresh)) {
+			st.refresh = at
 		}
 	}
+	st.due = st.refresh
 	return st
 }
 
@@ -250,7 +260,11 @@ func (s *TokenSource) startLocked(bg bool) *flight {
 // run performs one flight: lock the store, load, refresh if still needed,
 // save, publish, unlock.
 func (s *TokenSource) run(f *flight, bg bool) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), s.opts.RefreshTimeout)
+	ctx := context.WithoutCancel(s.ctx)
+	if s.opts.Now != nil {
+		ctx = wire.WithClock(ctx, s.opts.Now)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.RefreshTimeout)
 	defer cancel()
 	tok, err := s.refresh(ctx)
 	f.tok, f.err = tok, err
@@ -290,7 +304,7 @@ func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
 		s.cur.Store(st)
 	}
 	now := s.now()
-	if st.servable(now) && (st.due.IsZero() || now.Before(st.due)) {
+	if st.servable(now) && (st.refresh.IsZero() || now.Before(st.refresh)) {
 		if st.unsaved {
 			return st.tok, s.save(ctx, st)
 		}
@@ -307,11 +321,6 @@ func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
 		return nil, s.failed(err)
 	}
 	next := s.stateFor(tok)
-	if half := now.Add(tok.Expiry.Sub(now) / 2); !tok.Expiry.IsZero() && next.due.Before(half) && (next.due.IsZero() || next.due.Equal(tok.Expiry.Add(-s.opts.ExpireEarly))) {
-		// ExpireEarly longer than half the lifetime would refresh at once,
-		// forever: refresh at half-life instead.
-		next.due = half
-	}
 	s.mu.Lock()
 	s.fails = 0
 	s.mu.Unlock()

@@ -5,7 +5,6 @@
 package bytedance
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -59,7 +58,7 @@ type Answer struct {
 // code means different things on different calls (10020).
 func Decode(op string, status int, body []byte) (*Answer, *wire.Error) {
 	var env envelope
-	jerr := json.Unmarshal(body, &env)
+	jerr := wire.Unmarshal(body, &env)
 	if jerr != nil {
 		if status < 200 || status > 299 {
 			return nil, &wire.Error{}
@@ -151,6 +150,11 @@ func (a *Answer) Fields() *wire.TokenFields {
 // prev, when not nil, is the token being refreshed: what the answer leaves
 // out (the refresh token, its expiry, the open id) is carried over from it.
 func TokenDecoder(op string, prev *oauth2.Token) wire.Decoder {
+	return TokenDecoderAt(op, prev, time.Now())
+}
+
+// TokenDecoderAt is TokenDecoder with expiries stamped relative to now.
+func TokenDecoderAt(op string, prev *oauth2.Token, now time.Time) wire.Decoder {
 	return func(status int, body []byte) (*oauth2.Token, *wire.Error) {
 		a, e := Decode(op, status, body)
 		if e != nil {
@@ -163,7 +167,7 @@ func TokenDecoder(op string, prev *oauth2.Token) wire.Decoder {
 		if prev != nil {
 			carry(f, prev)
 		}
-		return f.Token(wire.Now()), nil
+		return f.Token(now), nil
 	}
 }
 

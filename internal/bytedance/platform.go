@@ -101,24 +101,7 @@ func (p *Platform) AuthCodeURL(a *App, authURL, state string, scopes []string, o
 // OptionParams returns the parameters that opts would add to a request, so
 // that Exchange honours oauth2.SetAuthURLParam and PKCE options.
 func OptionParams(opts []oauth2.AuthCodeOption) []wire.Param {
-	if len(opts) == 0 {
-		return nil
-	}
-	raw := (&oauth2.Config{}).AuthCodeURL("", opts...)
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil
-	}
-	var ps []wire.Param
-	for k, vs := range u.Query() {
-		if k == "response_type" || k == "client_id" {
-			continue
-		}
-		for _, v := range vs {
-			ps = append(ps, wire.Param{Key: k, Value: v})
-		}
-	}
-	return ps
+	return wire.OptionParams(opts)
 }
 
 func (p *Platform) request(op, path string, enc wire.Encoding, a *App, params []wire.Param, secrets ...string) *wire.Request {
@@ -142,7 +125,7 @@ func (p *Platform) Exchange(ctx context.Context, a *App, code string, opts ...oa
 	}, OptionParams(opts)...)
 	r := p.request(OpExchange, "", wire.Form, a, params, code)
 	r.URL = p.endpoint(a).TokenURL
-	return wire.Do(ctx, r, TokenDecoder(OpExchange, nil))
+	return wire.Do(ctx, r, TokenDecoderAt(OpExchange, nil, wire.Clock(ctx)))
 }
 
 // errNoRefreshToken is the cause when a token without a refresh token is refreshed.
@@ -159,7 +142,7 @@ func (p *Platform) Refresh(ctx context.Context, a *App, t *oauth2.Token) (*oauth
 		{Key: "grant_type", Value: "refresh_token"},
 		{Key: "refresh_token", Value: t.RefreshToken},
 	}, t.RefreshToken, t.AccessToken)
-	return wire.Do(ctx, r, TokenDecoder(OpRefresh, t))
+	return wire.Do(ctx, r, TokenDecoderAt(OpRefresh, t, wire.Clock(ctx)))
 }
 
 // Renew trades t's refresh token for a new one with a fresh lifetime; the
@@ -195,7 +178,7 @@ func (p *Platform) Renew(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.
 			f.Extra[ExtraLogID] = ans.LogID
 		}
 		carry(f, t)
-		nt := f.Token(wire.Now())
+		nt := f.Token(wire.Clock(ctx))
 		nt.Expiry, nt.ExpiresIn = t.Expiry, t.ExpiresIn
 		return nt, nil
 	})
@@ -213,7 +196,7 @@ func (p *Platform) ClientToken(ctx context.Context, a *App, stable bool) (*oauth
 		{Key: "client_secret", Value: a.ClientSecret},
 		{Key: "grant_type", Value: "client_credential"},
 	})
-	return wire.Do(ctx, r, TokenDecoder(OpClientToken, nil))
+	return wire.Do(ctx, r, TokenDecoderAt(OpClientToken, nil, wire.Clock(ctx)))
 }
 
 // ClientRefresher fetches a new client token whenever asked to refresh.

@@ -110,9 +110,22 @@ type TokenFields struct {
 	Extra        map[string]any
 }
 
-// Now is the clock the engine stamps expiries with. Tests do not replace
-// it; they pass times through the token source's own Now option.
-var Now = time.Now
+type clockKey struct{}
+
+// WithClock returns a context whose token calls stamp expiries with now
+// instead of time.Now. The token source passes its Options.Now this way, so
+// that one clock rules both the expiries and the decisions made on them.
+func WithClock(ctx context.Context, now func() time.Time) context.Context {
+	return context.WithValue(ctx, clockKey{}, now)
+}
+
+// Clock returns the current time by ctx's clock (see WithClock).
+func Clock(ctx context.Context) time.Time {
+	if now, ok := ctx.Value(clockKey{}).(func() time.Time); ok && now != nil {
+		return now()
+	}
+	return time.Now()
+}
 
 // Token builds an *oauth2.Token from f, stamping expiries relative to now.
 func (f *TokenFields) Token(now time.Time) *oauth2.Token {
@@ -163,13 +176,24 @@ var rfcKinds = map[string]error{
 	"temporarily_unavailable": ErrTemporary,
 	"server_error":            ErrTemporary,
 	"slow_down":               ErrRateLimited,
+	"invalid_token":           ErrInvalidToken, // RFC 6750
 }
 
 // DecodeRFC6749 decodes a standard token answer (JSON, numbers or strings),
-// classifying errors by the body's "error" field before the status.
+// classifying errors by the body's "error" field before the status. Expiries
+// are stamped with time.Now; see DecodeRFC6749At.
 func DecodeRFC6749(status int, body []byte) (*oauth2.Token, *Error) {
+	return decodeRFC6749(time.Now(), status, body)
+}
+
+// DecodeRFC6749At is DecodeRFC6749 with expiries stamped relative to now.
+func DecodeRFC6749At(now time.Time) Decoder {
+	return func(status int, body []byte) (*oauth2.Token, *Error) { return decodeRFC6749(now, status, body) }
+}
+
+func decodeRFC6749(now time.Time, status int, body []byte) (*oauth2.Token, *Error) {
 	var a rfcAnswer
-	jerr := json.Unmarshal(body, &a)
+	jerr := Unmarshal(body, &a)
 	if jerr == nil && a.Error != "" {
 		code := string(a.Error)
 		kind := rfcKinds[code]
@@ -212,7 +236,7 @@ func DecodeRFC6749(status int, body []byte) (*oauth2.Token, *Error) {
 	if f.AccessToken == "" {
 		return nil, &Error{Kind: ErrBadResponse, Cause: errors.New("answer carries no access token")}
 	}
-	return f.Token(Now()), nil
+	return f.Token(now), nil
 }
 
 // ScrubJSONError keeps a JSON error's meaning but never the bytes of the
@@ -221,6 +245,8 @@ func ScrubJSONError(err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
+	case errDuplicate(err):
+		return err
 	case errors.As(err, &se):
 		return fmt.Errorf("invalid JSON at byte %d", se.Offset)
 	case errors.As(err, &te):
@@ -241,10 +267,17 @@ func Classify(provider, op string, err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		e.Code, e.Description = re.ErrorCode, redact(re.ErrorDescription, secrets)
+		if e.Code == "" {
+			// x/oauth2 parses an error body only when it is labelled JSON.
+			var a rfcAnswer
+			if json.Unmarshal(re.Body, &a) == nil && a.Error != "" {
+				e.Code, e.Description = string(a.Error), redact(string(a.ErrorDescription), secrets)
+			}
+		}
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode
 		}
-		e.Kind = rfcKinds[re.ErrorCode]
+		e.Kind = rfcKinds[e.Code]
 		if e.Kind == nil {
 			e.Kind = kindForStatus(e.Status)
 			if e.Status == 400 {
@@ -253,6 +286,7 @@ func Classify(provider, op string, err error, secrets ...string) error {
 		}
 		safe := *re
 		safe.Body = []byte(redact(string(re.Body), secrets))
+		safe.ErrorCode, safe.ErrorDescription = e.Code, e.Description
 		e.Retrieve = &safe
 		return e
 	}

@@ -1,0 +1,122 @@
+package douyin_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x"
+	"github.com/oauth2x/oauth2x/douyin"
+	"github.com/oauth2x/oauth2x/douyin/douyintest"
+	"github.com/oauth2x/oauth2x/internal/wire"
+)
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// signalStore is a MemoryStore that reports every save on a channel.
+type signalStore struct {
+	*oauth2x.MemoryStore
+	saved chan *oauth2.Token
+}
+
+func (s *signalStore) Save(ctx context.Context, t *oauth2.Token) error {
+	err := s.MemoryStore.Save(ctx, t)
+	s.saved <- t
+	return err
+}
+
+func TestRenewingTokenSource(t *testing.T) {
+	fake, conf, ctx := setup(t)
+	clk := &testClock{t: time.Now()}
+	fake.SetNow(clk.Now)
+	ctx = wire.WithClock(ctx, clk.Now)
+	tok := login(t, fake, conf, ctx)
+
+	store := &signalStore{MemoryStore: oauth2x.NewMemoryStore(), saved: make(chan *oauth2.Token, 4)}
+	errs := make(chan error, 4)
+	r := &douyin.Renewing{Config: conf, Within: 5 * 24 * time.Hour, Now: clk.Now}
+	src := oauth2x.NewTokenSource(ctx, r, tok, &oauth2x.Options{Store: store, Now: clk.Now, OnError: func(err error) { errs <- err }})
+	if _, err := src.Token(); err != nil { // loads the empty store
+		t.Fatal(err)
+	}
+
+	// Day 14.99: an ordinary early refresh; the refresh token has 15 days left.
+	clk.Add(15*24*time.Hour - 30*time.Second)
+	if got, err := src.Token(); err != nil || got.AccessToken != tok.AccessToken {
+		t.Fatalf("Token = %v, %v; want the current token while refreshing", got, err)
+	}
+	refreshed := <-store.saved
+	if fake.Calls(douyintest.RenewRefreshTokenPath) != 0 || refreshed.RefreshToken != tok.RefreshToken {
+		t.Fatalf("renewed with 15 days left")
+	}
+	// Day 25.5: the access token is valid, but the refresh token enters the
+	// renewal window: one background renew, then a refresh.
+	clk.Add(10*24*time.Hour + 12*time.Hour)
+	got, err := src.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewed := <-store.saved
+	if got.RefreshToken != tok.RefreshToken {
+		t.Errorf("caller was handed a token mid-renewal")
+	}
+	if n := fake.Calls(douyintest.RenewRefreshTokenPath); n != 1 {
+		t.Errorf("renewals = %d, want 1", n)
+	}
+	if renewed.RefreshToken == tok.RefreshToken {
+		t.Fatal("refresh token not renewed")
+	}
+	if want := clk.Now().Add(30 * 24 * time.Hour); oauth2x.RefreshExpiry(renewed).Sub(want).Abs() > time.Minute {
+		t.Errorf("renewed refresh expiry = %v, want about %v", oauth2x.RefreshExpiry(renewed), want)
+	}
+	// The old refresh token is dead; the new one works.
+	if _, err := conf.Refresh(ctx, tok); !errors.Is(err, oauth2x.ErrInvalidGrant) {
+		t.Errorf("old refresh token after renewal: %v", err)
+	}
+	select {
+	case err := <-errs:
+		t.Errorf("unexpected error: %v", err)
+	default:
+	}
+}
+
+func TestRenewLimitSurfacesEarly(t *testing.T) {
+	fake, conf, ctx := setup(t)
+	clk := &testClock{t: time.Now()}
+	fake.SetNow(clk.Now)
+	ctx = wire.WithClock(ctx, clk.Now)
+	tok := login(t, fake, conf, ctx)
+	tok = tok.WithExtra(map[string]any{"refresh_token_expiry": clk.Now().Add(4 * 24 * time.Hour).Unix()})
+	fake.FailNext(douyintest.RenewRefreshTokenPath, douyintest.CodeRenewLimit, "刷新次数超过限制")
+	errs := make(chan error, 1)
+	r := &douyin.Renewing{Config: conf, Now: clk.Now}
+	src := oauth2x.NewTokenSource(ctx, r, tok, &oauth2x.Options{Now: clk.Now, OnError: func(err error) { errs <- err }})
+	if got, err := src.Token(); err != nil || got.AccessToken != tok.AccessToken {
+		t.Fatalf("Token = %v, %v; the valid access token keeps being served", got, err)
+	}
+	err := <-errs
+	if !errors.Is(err, oauth2x.ErrInvalidGrant) {
+		t.Fatalf("reported %v, want ErrInvalidGrant while the refresh token still lives", err)
+	}
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "10020" {
+		t.Errorf("RetrieveError = %v", re)
+	}
+	if got, err := src.Token(); err != nil || got.AccessToken != tok.AccessToken {
+		t.Errorf("after the refusal Token = %v, %v", got, err)
+	}
+}

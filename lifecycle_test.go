@@ -1,0 +1,520 @@
+package oauth2x
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// clock is a fake clock, safe for concurrent use.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// upstream is a Refresher that counts calls, can be held at a gate, and
+// rotates refresh tokens; it fails when told to.
+type upstream struct {
+	clock     *clock
+	life      time.Duration
+	calls     atomic.Int32
+	entered   chan struct{} // receives once per call, if not nil
+	gate      chan struct{} // calls wait for it to close, if not nil
+	mu        sync.Mutex
+	err       error  // returned by calls while set
+	lastRT    string // the refresh token the last call was given
+	rotate    bool
+	expiresIn int64 // seconds, set on issued tokens when not zero
+}
+
+func (u *upstream) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+	n := u.calls.Add(1)
+	if u.entered != nil {
+		select {
+		case u.entered <- struct{}{}:
+		default: // only the first entry is waited for
+		}
+	}
+	if u.gate != nil {
+		select {
+		case <-u.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if t != nil {
+		u.lastRT = t.RefreshToken
+	}
+	if u.err != nil {
+		return nil, u.err
+	}
+	rt := t.RefreshToken
+	if u.rotate {
+		rt = fmt.Sprintf("rt-%d", n)
+	}
+	return &oauth2.Token{AccessToken: fmt.Sprintf("at-%d", n), RefreshToken: rt, Expiry: u.clock.Now().Add(u.life), ExpiresIn: u.expiresIn}, nil
+}
+
+func newUpstream(c *clock) *upstream { return &upstream{clock: c, life: time.Hour} }
+
+func expiredToken(c *clock) *oauth2.Token {
+	return &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(-time.Minute)}
+}
+
+func opts(c *clock) *Options {
+	return &Options{Now: c.Now, OnError: func(error) {}}
+}
+
+// callers runs n concurrent Token calls and returns their results.
+func callers(src oauth2.TokenSource, n int) ([]*oauth2.Token, []error) {
+	toks, errs := make([]*oauth2.Token, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			toks[i], errs[i] = src.Token()
+		}()
+	}
+	wg.Wait()
+	return toks, errs
+}
+
+func TestManyCallersOneRefresh(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
+	src := NewTokenSource(context.Background(), u, expiredToken(c), opts(c))
+	done := make(chan struct{})
+	var toks []*oauth2.Token
+	var errs []error
+	go func() { toks, errs = callers(src, 256); close(done) }()
+	<-u.entered // one refresh is in flight; hold it while the others pile up
+	close(u.gate)
+	<-done
+	for i := range toks {
+		if errs[i] != nil || toks[i].AccessToken != "at-1" {
+			t.Fatalf("caller %d: %v %v", i, toks[i], errs[i])
+		}
+	}
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("upstream refreshes = %d, want 1", n)
+	}
+}
+
+func TestFailureSharedExactlyOnce(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary, Cause: errors.New("boom")}
+	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
+	s := newTokenSource(context.Background(), u, expiredToken(c), opts(c))
+	const n = 64
+	f := s.start(false)
+	<-u.entered
+	// Every waiter joins the one flight in progress.
+	results := make(chan error, n)
+	var joined sync.WaitGroup
+	for range n {
+		joined.Add(1)
+		go func() {
+			g := s.start(false)
+			joined.Done()
+			<-g.done
+			results <- g.err
+		}()
+	}
+	joined.Wait()
+	close(u.gate)
+	<-f.done
+	for range n {
+		if err := <-results; !errors.Is(err, ErrTemporary) {
+			t.Fatalf("waiter got %v", err)
+		}
+	}
+	if got := u.calls.Load(); got != 1 {
+		t.Errorf("upstream calls = %d, want 1", got)
+	}
+}
+
+func TestEarlyRefreshDoesNotBlockValidToken(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
+	tok := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(30 * time.Second)}
+	s := newTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: time.Minute, OnError: func(error) {}})
+	got, err := s.Token() // inside the early window: starts a background refresh
+	if err != nil || got.AccessToken != "at-0" {
+		t.Fatalf("Token = %v, %v; want the current token at once", got, err)
+	}
+	<-u.entered // the refresh is in flight and held at the gate
+	for range 100 {
+		if got, err := s.Token(); err != nil || got.AccessToken != "at-0" {
+			t.Fatalf("Token during refresh = %v, %v", got, err)
+		}
+	}
+	s.mu.Lock()
+	f := s.flight
+	s.mu.Unlock()
+	close(u.gate)
+	<-f.done
+	if got, _ := s.Token(); got.AccessToken != "at-1" {
+		t.Errorf("after refresh Token = %v, want at-1", got.AccessToken)
+	}
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("refreshes = %d, want 1", n)
+	}
+}
+
+func TestBackgroundRefreshSurvivesCallerContext(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
+	s := newTokenSource(context.Background(), u, expiredToken(c), opts(c))
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, err := s.TokenContext(ctx); errc <- err }()
+	<-u.entered
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("TokenContext = %v, want context.Canceled", err)
+	}
+	s.mu.Lock()
+	f := s.flight
+	s.mu.Unlock()
+	close(u.gate)
+	<-f.done
+	if f.err != nil {
+		t.Fatalf("the shared refresh died with the caller's context: %v", f.err)
+	}
+	if got, err := s.Token(); err != nil || got.AccessToken != "at-1" {
+		t.Errorf("Token = %v, %v", got, err)
+	}
+}
+
+func TestDeadGrantRemembered(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrInvalidGrant, Code: "10010"}
+	src := NewTokenSource(context.Background(), u, expiredToken(c), opts(c))
+	for range 5 {
+		if _, err := src.Token(); !errors.Is(err, ErrInvalidGrant) {
+			t.Fatalf("Token = %v, want ErrInvalidGrant", err)
+		}
+	}
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("upstream calls = %d, want 1: a dead grant is not retried", n)
+	}
+}
+
+func TestDeadGrantRevivedByStore(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrInvalidGrant}
+	store := NewMemoryStore()
+	src := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(error) {}})
+	if _, err := src.Token(); !errors.Is(err, ErrInvalidGrant) {
+		t.Fatalf("Token = %v", err)
+	}
+	// The user logs in again elsewhere (say, with the command-line tool).
+	fresh := &oauth2.Token{AccessToken: "at-new", RefreshToken: "rt-new", Expiry: c.Now().Add(time.Hour)}
+	if err := store.Save(context.Background(), fresh); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := src.Token(); err != nil || got.AccessToken != "at-new" {
+		t.Errorf("Token = %v, %v; want the newly stored token", got, err)
+	}
+}
+
+func TestTemporaryFailureBacksOffWhileTokenValid(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary}
+	var reported atomic.Int32
+	tok := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(5 * time.Minute)}
+	s := newTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: 10 * time.Minute, OnError: func(error) { reported.Add(1) }})
+	wait := func() {
+		s.mu.Lock()
+		f := s.flight
+		s.mu.Unlock()
+		if f != nil {
+			<-f.done
+		}
+	}
+	for range 50 {
+		if got, err := s.Token(); err != nil || got.AccessToken != "at-0" {
+			t.Fatalf("Token = %v, %v; want the still-valid token", got, err)
+		}
+		wait()
+	}
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("upstream calls before the backoff passed = %d, want 1", n)
+	}
+	if reported.Load() != 1 {
+		t.Errorf("background failures reported = %d, want 1", reported.Load())
+	}
+	c.Add(time.Second) // first backoff is one second
+	s.Token()
+	wait()
+	if n := u.calls.Load(); n != 2 {
+		t.Errorf("upstream calls after one backoff = %d, want 2", n)
+	}
+	u.mu.Lock()
+	u.err = nil
+	u.mu.Unlock()
+	c.Add(2 * time.Second) // second backoff is two seconds
+	s.Token()
+	wait()
+	if got, _ := s.Token(); got.AccessToken != "at-3" {
+		t.Errorf("after recovery Token = %v, want at-3", got.AccessToken)
+	}
+}
+
+func TestExpiredCallerRecoversOnNextCall(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary}
+	src := NewTokenSource(context.Background(), u, expiredToken(c), opts(c))
+	if _, err := src.Token(); !IsTemporary(err) {
+		t.Fatalf("Token = %v, want a temporary error", err)
+	}
+	u.mu.Lock()
+	u.err = nil
+	u.mu.Unlock()
+	if got, err := src.Token(); err != nil || got.AccessToken != "at-2" {
+		t.Errorf("Token = %v, %v", got, err)
+	}
+}
+
+// flakyStore is a MemoryStore whose Save fails while fail > 0.
+type flakyStore struct {
+	*MemoryStore
+	fail  atomic.Int32
+	saves atomic.Int32
+}
+
+func (f *flakyStore) Save(ctx context.Context, t *oauth2.Token) error {
+	f.saves.Add(1)
+	if f.fail.Add(-1) >= 0 {
+		return errors.New("disk full")
+	}
+	return f.MemoryStore.Save(ctx, t)
+}
+
+func TestSaveFailureLosesNothing(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.rotate = true
+	store := &flakyStore{MemoryStore: NewMemoryStore()}
+	store.fail.Store(1)
+	var reported []error
+	var mu sync.Mutex
+	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(err error) {
+		mu.Lock()
+		reported = append(reported, err)
+		mu.Unlock()
+	}})
+	got, err := s.Token()
+	if err != nil || got.RefreshToken != "rt-1" {
+		t.Fatalf("Token = %v, %v; want the rotated token despite the failed save", got, err)
+	}
+	mu.Lock()
+	var se *StoreError
+	if len(reported) != 1 || !errors.As(reported[0], &se) || se.Op != "save" {
+		t.Errorf("reported = %v, want one save StoreError", reported)
+	}
+	mu.Unlock()
+	if stored, _ := store.Load(context.Background()); stored != nil {
+		t.Fatalf("store holds %v after a failed save", stored)
+	}
+	// Saving is retried after a backoff, without a refresh.
+	c.Add(time.Second)
+	s.Token()
+	s.mu.Lock()
+	f := s.flight
+	s.mu.Unlock()
+	if f == nil {
+		t.Fatal("no retry of the failed save was started")
+	}
+	<-f.done
+	if stored, _ := store.Load(context.Background()); stored == nil || stored.RefreshToken != "rt-1" {
+		t.Errorf("store holds %v after the retry, want rt-1", stored)
+	}
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("upstream calls = %d, want 1", n)
+	}
+	// The next refresh uses the rotated refresh token.
+	c.Add(2 * time.Hour)
+	if _, err := s.Token(); err != nil {
+		t.Fatal(err)
+	}
+	if u.lastRT != "rt-1" {
+		t.Errorf("next refresh used %q, want the rotated rt-1", u.lastRT)
+	}
+}
+
+func TestSaveBeforeHandOut(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.rotate = true
+	var s *TokenSource
+	store := &hookStore{MemoryStore: NewMemoryStore()}
+	store.onSave = func(t *oauth2.Token) {
+		if cur := s.cur.Load().tok; cur != nil && cur.AccessToken == t.AccessToken {
+			panic("token published before it was saved")
+		}
+	}
+	s = newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now})
+	got, err := s.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := store.Load(context.Background()); stored.AccessToken != got.AccessToken {
+		t.Errorf("stored %v, handed out %v", stored.AccessToken, got.AccessToken)
+	}
+}
+
+type hookStore struct {
+	*MemoryStore
+	onSave func(*oauth2.Token)
+}
+
+func (h *hookStore) Save(ctx context.Context, t *oauth2.Token) error {
+	h.onSave(t)
+	return h.MemoryStore.Save(ctx, t)
+}
+
+func TestStoredNewerTokenWinsAtStart(t *testing.T) {
+	c := newClock()
+	store := NewMemoryStore()
+	newerTok := &oauth2.Token{AccessToken: "at-stored", RefreshToken: "rt-stored", Expiry: c.Now().Add(2 * time.Hour)}
+	store.Save(context.Background(), newerTok)
+	u := newUpstream(c)
+	given := &oauth2.Token{AccessToken: "at-given", RefreshToken: "rt-given", Expiry: c.Now().Add(time.Hour)}
+	src := NewTokenSource(context.Background(), u, given, &Options{Store: store, Now: c.Now})
+	if got, err := src.Token(); err != nil || got.AccessToken != "at-stored" {
+		t.Errorf("Token = %v, %v; want the newer stored token", got, err)
+	}
+	// An older stored token does not replace the given one.
+	src = NewTokenSource(context.Background(), u, &oauth2.Token{AccessToken: "at-3h", Expiry: c.Now().Add(3 * time.Hour)}, &Options{Store: store, Now: c.Now})
+	if got, _ := src.Token(); got.AccessToken != "at-3h" {
+		t.Errorf("Token = %v; want the given, newer token", got.AccessToken)
+	}
+	if u.calls.Load() != 0 {
+		t.Errorf("refreshed %d times with valid tokens", u.calls.Load())
+	}
+}
+
+func TestSourcesSharingLockingStoreRefreshOnce(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.rotate = true
+	store := NewMemoryStore()
+	store.Save(context.Background(), expiredToken(c))
+	var srcs []oauth2.TokenSource
+	for range 4 {
+		srcs = append(srcs, NewTokenSource(context.Background(), u, nil, &Options{Store: store, Now: c.Now}))
+	}
+	var wg sync.WaitGroup
+	for _, src := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, errs := callers(src, 16); errors.Join(errs...) != nil {
+				t.Error(errors.Join(errs...))
+			}
+		}()
+	}
+	wg.Wait()
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("upstream refreshes across 4 sources = %d, want 1", n)
+	}
+	for i, src := range srcs {
+		if got, _ := src.Token(); got.RefreshToken != "rt-1" {
+			t.Errorf("source %d holds %q, want the rotated rt-1", i, got.RefreshToken)
+		}
+	}
+}
+
+func TestLockNotTakenIsAnErrorNotADeadlock(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	store := NewMemoryStore()
+	unlock, err := store.Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	src := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: 20 * time.Millisecond, OnError: func(error) {}})
+	_, err = src.Token()
+	var se *StoreError
+	if !errors.As(err, &se) || se.Op != "lock" || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Token = %v, want a lock StoreError with the deadline", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := src.TokenContext(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("TokenContext = %v, want context.Canceled", err)
+	}
+	if u.calls.Load() != 0 {
+		t.Error("refreshed without the lock")
+	}
+}
+
+func TestHalfLifeWhenExpireEarlyExceedsLifetime(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.life = time.Minute
+	u.expiresIn = 60
+	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Now: c.Now, ExpireEarly: time.Hour})
+	if _, err := s.Token(); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		s.Token()
+	}
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("refreshes = %d, want 1: an ExpireEarly longer than the lifetime must not loop", n)
+	}
+	c.Add(31 * time.Second)
+	s.Token()
+	s.mu.Lock()
+	f := s.flight
+	s.mu.Unlock()
+	if f == nil {
+		t.Fatal("no background refresh at half-life")
+	}
+	<-f.done
+	if n := u.calls.Load(); n != 2 {
+		t.Errorf("refreshes = %d, want 2", n)
+	}
+}
+
+func TestNoExpiryServedForever(t *testing.T) {
+	u := newUpstream(newClock())
+	src := NewTokenSource(context.Background(), u, &oauth2.Token{AccessToken: "static"}, nil)
+	for range 3 {
+		if got, err := src.Token(); err != nil || got.AccessToken != "static" {
+			t.Fatalf("Token = %v, %v", got, err)
+		}
+	}
+	if u.calls.Load() != 0 {
+		t.Error("refreshed a token without expiry")
+	}
+}
