@@ -146,8 +146,12 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 	}
 	if e != nil {
 		e.Provider, e.Op, e.Status = r.Provider, r.Op, resp.StatusCode
-		e.Description = redact(e.Description, r.Secrets)
-		e.Cause = redactErr(e.Cause, r.Secrets)
+		// A malformed answer may still carry tokens: they are secrets too.
+		scrubbed, found := Scrub(data, r.Secrets)
+		secrets := append(found, r.Secrets...)
+		e.Description = redact(e.Description, secrets)
+		e.LogID = redact(e.LogID, secrets)
+		e.Cause = redactErr(e.Cause, secrets)
 		if e.Kind == nil {
 			e.Kind = kindForStatus(resp.StatusCode)
 		}
@@ -155,7 +159,7 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 		safe.Body = http.NoBody
 		e.Retrieve = &oauth2.RetrieveError{
 			Response:         &safe,
-			Body:             []byte(redact(string(data), r.Secrets)),
+			Body:             []byte(scrubbed),
 			ErrorCode:        e.Code,
 			ErrorDescription: e.Description,
 		}

@@ -1,0 +1,56 @@
+package wire
+
+import (
+	"net/url"
+
+	"golang.org/x/oauth2"
+)
+
+// OptionParams returns the parameters that opts would add to a request, so
+// that a provider's Exchange honours oauth2.SetAuthURLParam and the PKCE
+// options. oauth2.AuthCodeOption cannot be read from outside x/oauth2, so an
+// oauth2.Config builds a URL with them and the query is read back.
+func OptionParams(opts []oauth2.AuthCodeOption) []Param {
+	if len(opts) == 0 {
+		return nil
+	}
+	raw := (&oauth2.Config{}).AuthCodeURL("", opts...)
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var ps []Param
+	for k, vs := range u.Query() {
+		if k == "response_type" || k == "client_id" {
+			continue
+		}
+		for _, v := range vs {
+			ps = append(ps, Param{Key: k, Value: v})
+		}
+	}
+	return ps
+}
+
+// WithOptions returns params with what opts add: a parameter an option
+// names replaces the one of the same key, others are appended.
+func WithOptions(params []Param, opts []oauth2.AuthCodeOption) []Param {
+	for _, o := range OptionParams(opts) {
+		i := 0
+		for ; i < len(params) && params[i].Key != o.Key; i++ {
+		}
+		if i < len(params) {
+			params[i] = o
+		} else {
+			params = append(params, o)
+		}
+	}
+	return params
+}
+
+// ExtraKeys are the Token.Extra keys the providers of this module write,
+// with the common RFC and OpenID ones. x/oauth2 gives no way to list a
+// token's extras, so what copies a token's extras copies these.
+var ExtraKeys = []string{
+	"open_id", "union_id", "scope", "refresh_expires_in", ExtraRefreshExpiry,
+	"log_id", "id_token", "expires_in",
+}
