@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x"
+)
+
+const demoAbout = `
+Walks through every provider (or the ones named) against its built-in fake
+on loopback: opens the fake authorization page, follows its redirect to a
+loopback callback that checks the state, exchanges the code, shows that a
+used code is refused, calls the fake API with the token, refreshes, and
+where the provider has them renews the refresh token and fetches an
+app-level token. Tokens are printed masked and kept in a temporary
+directory that is deleted at the end. Nothing leaves this machine.
+`
+
+func (c *cli) demo(ctx context.Context, args []string) error {
+	cmd := newCommand("demo", "demo [provider...]", demoAbout)
+	if err := c.parseFlags(cmd, args); err != nil {
+		return err
+	}
+	ps := c.providers
+	if cmd.fs.NArg() > 0 {
+		ps = nil
+		for _, name := range cmd.fs.Args() {
+			p, err := c.lookup(name)
+			if err != nil {
+				return err
+			}
+			ps = append(ps, p)
+		}
+	}
+	dir, err := os.MkdirTemp("", "oauth2x-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	d := &demo{cli: c, dir: dir}
+	start := time.Now()
+	fmt.Fprintf(c.stdout, "oauth2x walkthrough: %s against built-in fakes on loopback (tokens masked)\n", strings.Join(names(ps), ", "))
+	for _, p := range ps {
+		if err := d.walk(ctx, p); err != nil {
+			return &demoError{err: err}
+		}
+	}
+	plural := "s"
+	if len(ps) == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(c.stdout, "\nok: %d provider%s, %d steps passed in %s; nothing left this machine. Next: oauth2x login <provider> (oauth2x -h)\n",
+		len(ps), plural, d.steps, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func names(ps []*provider) []string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.name
+	}
+	return s
+}
+
+// demoError is a failed walkthrough step: the fakes should never fail,
+// so there is nothing for the user to fix.
+type demoError struct{ err error }
+
+func (e *demoError) Error() string { return "walkthrough failed: " + e.err.Error() }
+func (e *demoError) Unwrap() error { return e.err }
+
+// demo is one walkthrough. It is not safe for concurrent use.
+type demo struct {
+	*cli
+	dir   string // where the walkthrough's tokens are saved
+	n     int    // steps of the current provider
+	steps int    // steps passed in all
+}
+
+// step runs one step and prints its outcome.
+func (d *demo) step(name string, run func() (string, error)) error {
+	d.n++
+	msg, err := run()
+	if err != nil {
+		kind := kindOf(err)
+		if kind != "" {
+			kind = " [errors.Is " + kind + "]"
+		}
+		fmt.Fprintf(d.stdout, "  %d. %-12s FAILED: %v%s\n", d.n, name, err, kind)
+		return err
+	}
+	d.steps++
+	fmt.Fprintf(d.stdout, "  %d. %-12s %s\n", d.n, name, msg)
+	return nil
+}
+
+// walk walks through one provider against its fake.
+func (d *demo) walk(ctx context.Context, p *provider) error {
+	f := p.fake()
+	defer f.close()
+	e, err := p.endpointOn(f.url)
+	if err != nil {
+		return err
+	}
+	a := &app{ClientID: f.clientID, ClientSecret: f.clientSecret, Scopes: p.scopes, Endpoint: e}
+	store := oauth2x.NewFileStore(filepath.Join(d.dir, p.name+".json"))
+	fmt.Fprintf(d.stdout, "\n%s: fake %s at %s\n", p.name, p.title, f.url)
+	d.n = 0
+
+	var conf flow
+	var code string
+	err = d.step("authorize", func() (string, error) {
+		var landed string
+		var err error
+		conf, code, err = d.authorize(ctx, p, a, time.Minute, io.Discard, func(authURL string) error {
+			u, err := browse(ctx, authURL)
+			if u != nil {
+				landed = u.Scheme + "://" + u.Host + u.Path
+			}
+			return err
+		})
+		page, _ := url.Parse(a.Endpoint.AuthURL)
+		return fmt.Sprintf("page %s approved, redirected with a code to the callback %s; state checked", page.Path, landed), err
+	})
+	if err != nil {
+		return err
+	}
+
+	var tok *oauth2.Token
+	err = d.step("exchange", func() (string, error) {
+		var err error
+		if tok, err = conf.Exchange(ctx, code); err != nil {
+			return "", p.failed(err)
+		}
+		if err := store.Save(ctx, tok); err != nil {
+			return "", err
+		}
+		fi, err := os.Stat(store.Path)
+		if err != nil {
+			return "", err
+		}
+		user := ""
+		if id := openID(tok); id != "" {
+			user = ", user " + id
+		}
+		return fmt.Sprintf("access %s, refresh %s%s; saved to %s (mode %#o)",
+			describe(tok), describeRefresh(tok), user, filepath.Base(store.Path), fi.Mode().Perm()), nil
+	})
+	if err != nil {
+		return err
+	}
+
+	err = d.step("replay code", func() (string, error) {
+		_, err := conf.Exchange(ctx, code)
+		switch {
+		case err == nil:
+			return "", errors.New("the fake accepted a used code")
+		case !errors.Is(err, oauth2x.ErrInvalidGrant):
+			return "", p.failed(err)
+		}
+		var re *oauth2.RetrieveError
+		errors.As(err, &re)
+		return fmt.Sprintf("the used code is refused: %s error %s → errors.Is(err, %s)", p.title, errCode(re), kindOf(err)), nil
+	})
+	if err != nil {
+		return err
+	}
+
+	if f.api != nil {
+		err = d.step("call API", func() (string, error) {
+			said, err := f.api(ctx, conf.Client(ctx, tok))
+			return "with conf.Client: " + said, err
+		})
+		if err != nil {
+			return err
+		}
+	}
+
+	err = d.step("refresh", func() (string, error) {
+		// Served as if the access token were about to expire: the path of
+		// `oauth2x token`, through oauth2x.NewTokenSource and the file store.
+		nt, err := serve(ctx, p, store, conf, time.Until(tok.Expiry)+time.Minute, true)
+		if err != nil {
+			return "", err
+		}
+		if nt.AccessToken == tok.AccessToken {
+			return "", errors.New("the token source did not refresh")
+		}
+		rt := "kept"
+		if nt.RefreshToken != tok.RefreshToken {
+			rt = "rotated to " + mask(nt.RefreshToken)
+		}
+		old := tok
+		tok = nt
+		return fmt.Sprintf("as if about to expire: access %s replaces %s, refresh token %s; saved before use", describe(nt), mask(old.AccessToken), rt), nil
+	})
+	if err != nil {
+		return err
+	}
+
+	if r, ok := conf.(renewer); ok {
+		err = d.step("renew", func() (string, error) {
+			old, nt, err := rotate(ctx, p, store, r.RenewRefreshToken)
+			if err != nil {
+				return "", err
+			}
+			tok = nt
+			return fmt.Sprintf("refresh %s replaces %s (now dead); access token kept; saved", describeRefresh(nt), mask(old.RefreshToken)), nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+
+	if ct, ok := conf.(clientTokener); ok {
+		err = d.step("client token", func() (string, error) {
+			cs := oauth2x.NewFileStore(filepath.Join(d.dir, p.name+clientToken+".json"))
+			t, err := serve(ctx, p, cs, ct.ClientTokenRefresher(false), 5*time.Minute, false)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("app-level %s, no user; kept in %s for every process to share", describe(t), filepath.Base(cs.Path)), nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+
+	return d.step("stored", func() (string, error) {
+		st, err := load(ctx, p, store)
+		if err != nil {
+			return "", err
+		}
+		if st.AccessToken != tok.AccessToken || st.RefreshToken != tok.RefreshToken {
+			return "", fmt.Errorf("%s does not hold the latest token", store.Path)
+		}
+		return fmt.Sprintf("%s holds the latest token, extras included: what `oauth2x token %s` prints", filepath.Base(store.Path), p.name), nil
+	})
+}
+
+// browse opens u as a browser would, following redirects, and returns the
+// address it landed on.
+func browse(ctx context.Context, u string) (*url.URL, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		return nil, fmt.Errorf("opening the authorization page: %w", ue.Err) // its URL may hold the code
+	}
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return resp.Request.URL, fmt.Errorf("the browser landed on %s://%s%s: %s", resp.Request.URL.Scheme, resp.Request.URL.Host, resp.Request.URL.Path, resp.Status)
+	}
+	return resp.Request.URL, nil
+}
+
+func errCode(re *oauth2.RetrieveError) string {
+	if re == nil || re.ErrorCode == "" {
+		return "(no code)"
+	}
+	return re.ErrorCode
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/oauth2x/oauth2x"
+)
+
+// command is a subcommand's flags and help.
+type command struct {
+	fs       *flag.FlagSet
+	synopsis string // "login <provider> [flags]"
+	about    string // what it does, a few lines
+}
+
+func newCommand(name, synopsis, about string) *command {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported once, by run
+	fs.Usage = func() {}
+	return &command{fs: fs, synopsis: synopsis, about: about}
+}
+
+func (cmd *command) help(w io.Writer) {
+	fmt.Fprintf(w, "Usage: oauth2x %s\n\n%s\n", cmd.synopsis, strings.TrimSpace(cmd.about))
+	n := 0
+	cmd.fs.VisitAll(func(*flag.Flag) { n++ })
+	if n > 0 {
+		fmt.Fprintln(w, "\nFlags:")
+		cmd.fs.SetOutput(w)
+		cmd.fs.PrintDefaults()
+		cmd.fs.SetOutput(io.Discard)
+	}
+	fmt.Fprintln(w, "\nExit codes: 0 ok, 1 failure, 2 usage, 3 authorization needed (run oauth2x login <provider>).")
+}
+
+// parse parses flags around the provider's name, which may come before
+// or after them, and returns the provider.
+func (c *cli) parse(cmd *command, args []string) (*provider, error) {
+	if err := c.parseFlags(cmd, args); err != nil {
+		return nil, err
+	}
+	rest := cmd.fs.Args()
+	if len(rest) == 0 {
+		return nil, usageErrorf("%s: name a provider (%s); run `oauth2x %s -h` for help", cmd.fs.Name(), strings.Join(c.providerNames(), ", "), cmd.fs.Name())
+	}
+	p, err := c.lookup(rest[0])
+	if err != nil {
+		return nil, err
+	}
+	if err := c.parseFlags(cmd, rest[1:]); err != nil {
+		return nil, err
+	}
+	if cmd.fs.NArg() > 0 {
+		// Not echoed: it may be a secret typed where it does not belong.
+		return nil, usageErrorf("%s %s: unexpected argument; the client secret goes in %s or a file named by --client-secret-file, never on the command line",
+			cmd.fs.Name(), p.name, p.env("CLIENT_SECRET"))
+	}
+	return p, nil
+}
+
+func (c *cli) parseFlags(cmd *command, args []string) error {
+	err := cmd.fs.Parse(args)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		cmd.help(c.stdout)
+		return errHelp
+	}
+	return usageErrorf("%s: %v; run `oauth2x %s -h` for help", cmd.fs.Name(), err, cmd.fs.Name())
+}
+
+// appFlags are the flags that say which app and which host.
+type appFlags struct {
+	clientID, secretFile        string
+	endpoint, authURL, tokenURL string
+}
+
+// register adds the flags; secret adds --client-secret-file.
+func (f *appFlags) register(fs *flag.FlagSet, secret bool) {
+	fs.StringVar(&f.clientID, "client-key", "", "the app's client key (Douyin, Toutiao); default $OAUTH2X_<PROVIDER>_CLIENT_KEY")
+	fs.StringVar(&f.clientID, "client-id", "", "the app's client id (Fantem); default $OAUTH2X_FANTEM_CLIENT_ID")
+	if secret {
+		fs.StringVar(&f.secretFile, "client-secret-file", "", "read the client secret from this file (- for standard input); default $OAUTH2X_<PROVIDER>_CLIENT_SECRET")
+	}
+	fs.StringVar(&f.endpoint, "endpoint", "", "scheme and host of a sandbox, fake or deployment, keeping the provider's paths; default $OAUTH2X_<PROVIDER>_ENDPOINT, else production")
+	fs.StringVar(&f.authURL, "auth-url", "", "the authorization page's URL, overriding --endpoint")
+	fs.StringVar(&f.tokenURL, "token-url", "", "the token endpoint's URL, overriding --endpoint (Douyin and Toutiao call their other token paths on its host)")
+}
+
+// app resolves the app from the flags and the environment; needID and
+// needSecret make a missing client id or secret a usage error.
+func (f *appFlags) app(c *cli, p *provider, needID, needSecret bool) (*app, error) {
+	a := &app{ClientID: cmp.Or(f.clientID, c.getenv(p.idEnv())), Scopes: p.scopes}
+	if needID && a.ClientID == "" {
+		return nil, usageErrorf("%s: no %s: set %s or pass %s", p.name, p.idParam, p.idEnv(), p.idFlag())
+	}
+	a.ClientSecret = c.getenv(p.env("CLIENT_SECRET"))
+	if f.secretFile != "" {
+		s, err := c.readSecret(f.secretFile)
+		if err != nil {
+			return nil, usageErrorf("%s: reading the client secret: %v", p.name, err)
+		}
+		a.ClientSecret = s
+	}
+	if needSecret && a.ClientSecret == "" {
+		return nil, usageErrorf("%s: no client secret: set %s or pass --client-secret-file", p.name, p.env("CLIENT_SECRET"))
+	}
+	if base := cmp.Or(f.endpoint, c.getenv(p.env("ENDPOINT"))); base != "" {
+		e, err := p.endpointOn(base)
+		if err != nil {
+			return nil, err
+		}
+		a.Endpoint = e
+	}
+	a.Endpoint.AuthURL = cmp.Or(f.authURL, a.Endpoint.AuthURL)
+	a.Endpoint.TokenURL = cmp.Or(f.tokenURL, a.Endpoint.TokenURL)
+	return a, nil
+}
+
+func (c *cli) readSecret(name string) (string, error) {
+	var b []byte
+	var err error
+	if name == "-" {
+		b, err = io.ReadAll(io.LimitReader(c.stdin, 1<<16))
+	} else {
+		b, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", errors.New("it is empty")
+	}
+	return s, nil
+}
+
+// configDir is where tokens are saved.
+func (c *cli) configDir() (string, error) {
+	if d := c.getenv("OAUTH2X_CONFIG_DIR"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no configuration directory (%v): set OAUTH2X_CONFIG_DIR", err)
+	}
+	return filepath.Join(d, "oauth2x"), nil
+}
+
+// Kinds of stored token.
+const (
+	userToken   = ""
+	clientToken = "-client"
+)
+
+// store returns the file store of the provider's token of the given kind.
+func (c *cli) store(p *provider, kind string) (*oauth2x.FileStore, error) {
+	dir, err := c.configDir()
+	if err != nil {
+		return nil, err
+	}
+	return oauth2x.NewFileStore(filepath.Join(dir, p.name+kind+".json")), nil
+}

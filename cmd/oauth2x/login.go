@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// codeLife is how long an authorization code lives, and the default wait.
+const codeLife = 10 * time.Minute
+
+const loginAbout = `
+Opens an authorization session: starts a callback server on loopback,
+prints the provider's authorization page, waits (with a countdown) until
+the page redirects back with a code, checks the state, exchanges the code
+and saves the token with mode 0600.
+
+With --redirect-url on another host (the one registered for the app), the
+page redirects there instead: paste the address the browser lands on.
+`
+
+func (c *cli) login(ctx context.Context, args []string) error {
+	cmd := newCommand("login", "login <provider> [flags]", loginAbout)
+	var f appFlags
+	f.register(cmd.fs, true)
+	scope := cmd.fs.String("scope", "", "permissions to ask for, comma-separated (default: the provider's basic one, e.g. user_info)")
+	redirect := cmd.fs.String("redirect-url", "", "the redirect URL registered for the app (default: a loopback callback, http://127.0.0.1:<free port>/callback)")
+	timeout := cmd.fs.Duration("timeout", codeLife, "how long to wait for the authorization")
+	p, err := c.parse(cmd, args)
+	if err != nil {
+		return err
+	}
+	a, err := f.app(c, p, true, p.needSecret)
+	if err != nil {
+		return err
+	}
+	if *scope != "" {
+		a.Scopes = strings.FieldsFunc(*scope, func(r rune) bool { return r == ',' || r == ' ' })
+	}
+	a.RedirectURL = *redirect
+	store, err := c.store(p, userToken)
+	if err != nil {
+		return err
+	}
+	conf, code, err := c.authorize(ctx, p, a, *timeout, c.stderr, func(authURL string) error {
+		fmt.Fprintf(c.stdout, "Open this page in a browser (%s):\n\n  %s\n\n", p.page, authURL)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	tok, err := conf.Exchange(ctx, code)
+	if err != nil {
+		return p.failed(err)
+	}
+	if err := store.Save(ctx, tok); err != nil {
+		return fmt.Errorf("%s: saving the token to %s: %w", p.name, store.Path, err)
+	}
+	as := ""
+	if id := openID(tok); id != "" {
+		as = " as open_id " + id
+	}
+	fmt.Fprintf(c.stdout, "%s: logged in%s; access token %s, refresh token %s.\nSaved to %s (mode 0600). Print it with: oauth2x token %s\n",
+		p.name, as, describe(tok), describeRefresh(tok), store.Path, p.name)
+	return nil
+}
+
+// authorize runs the authorization page's round trip: it starts the
+// callback (a loopback server, or a prompt for the pasted address when the
+// redirect URL is elsewhere), calls open with the page's URL, and waits up
+// to timeout for the code. It returns the provider's Config, with the
+// redirect URL the code was issued for. The countdown goes to progress.
+func (c *cli) authorize(ctx context.Context, p *provider, a *app, timeout time.Duration, progress io.Writer, open func(authURL string) error) (flow, string, error) {
+	cb, err := newCallback(a.RedirectURL)
+	if err != nil {
+		return nil, "", err
+	}
+	defer cb.close()
+	a.RedirectURL = cb.redirect
+	conf := p.newFlow(a)
+	authURL := conf.AuthCodeURL(cb.state)
+	if cb.srv == nil {
+		fmt.Fprintf(c.stderr, "After approving, the browser lands on %s?code=…: paste that whole address here and press Enter.\n", cb.redirect)
+		go cb.readPasted(c.stdin)
+	}
+	if err := open(authURL); err != nil {
+		select {
+		case r := <-cb.done: // the callback's reason, if it refused
+			if r.err != nil {
+				err = r.err
+			}
+		default:
+		}
+		return nil, "", fmt.Errorf("%s: login: %w", p.name, err)
+	}
+	code, err := wait(ctx, cb.done, timeout, progress)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: login: %w", p.name, err)
+	}
+	return conf, code, nil
+}
+
+// errStateMismatch: an answer arrived whose state is not the one sent.
+var errStateMismatch = errors.New("refused an answer whose state does not match the one sent (a stale or forged redirect); nothing was exchanged: log in again")
+
+// callback receives the authorization page's answer once: on a loopback
+// server, or pasted. It is safe for concurrent use.
+type callback struct {
+	state    string
+	redirect string       // the redirect URL sent to the page
+	path     string       // the path the answer comes to
+	srv      *http.Server // nil when the answer is pasted
+	once     sync.Once
+	done     chan result // receives the first answer
+}
+
+type result struct {
+	code string
+	err  error
+}
+
+// newCallback prepares to receive the answer at redirect: a server on a
+// free loopback port when redirect is empty, on the given port when it is
+// on loopback, and nothing (the answer is pasted) when it is elsewhere.
+func newCallback(redirect string) (*callback, error) {
+	var b [16]byte
+	rand.Read(b[:])
+	cb := &callback{state: hex.EncodeToString(b[:]), done: make(chan result, 1)}
+	addr, path := "127.0.0.1:0", "/callback"
+	if redirect != "" {
+		u, err := url.Parse(redirect)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return nil, usageErrorf("--redirect-url must be an http:// or https:// URL without a query")
+		}
+		if !loopback(u.Hostname()) {
+			cb.redirect, cb.path = redirect, u.Path
+			return cb, nil
+		}
+		if u.Scheme != "http" {
+			return nil, usageErrorf("--redirect-url on this machine must be http:// (the callback server does not serve TLS)")
+		}
+		addr, path = u.Host, cmp.Or(u.Path, "/")
+		if u.Port() == "" {
+			addr = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("starting the callback server: %w", err)
+	}
+	cb.path = path
+	cb.redirect = (&url.URL{Scheme: "http", Host: ln.Addr().String(), Path: path}).String()
+	if redirect != "" {
+		cb.redirect = redirect
+	}
+	cb.srv = &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
+	go cb.srv.Serve(ln)
+	return cb, nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// close stops the server, letting the browser get its page.
+func (cb *callback) close() {
+	if cb.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if cb.srv.Shutdown(ctx) != nil {
+		cb.srv.Close()
+	}
+}
+
+// answer checks an answer's query and delivers its outcome if it is the
+// first. It returns the outcome.
+func (cb *callback) answer(q url.Values) error {
+	var r result
+	switch {
+	case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(cb.state)) != 1:
+		r.err = errStateMismatch
+	case q.Get("error") != "":
+		r.err = fmt.Errorf("the authorization page answered %q: %s", q.Get("error"), q.Get("error_description"))
+	case q.Get("code") == "":
+		r.err = errors.New("the redirect carries no code")
+	default:
+		r.code = q.Get("code")
+	}
+	delivered := false
+	cb.once.Do(func() { cb.done <- r; delivered = true })
+	if !delivered {
+		return errors.New("this login is already over")
+	}
+	return r.err
+}
+
+// ServeHTTP receives the redirect from the authorization page.
+func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != cb.path {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := cb.answer(r.URL.Query()); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "oauth2x: %v\n", err)
+		return
+	}
+	io.WriteString(w, "oauth2x: authorized. You can close this window and go back to the terminal.\n")
+}
+
+// readPasted reads addresses the user pastes until one is an answer.
+func (cb *callback) readPasted(in io.Reader) {
+	s := bufio.NewScanner(in)
+	for s.Scan() {
+		line := strings.TrimSpace(s.Text())
+		if line == "" {
+			continue
+		}
+		u, err := url.Parse(line)
+		if err != nil {
+			continue
+		}
+		cb.answer(u.Query())
+		return
+	}
+}
+
+// wait waits for the answer, showing how long is left: a countdown that
+// rewrites one line on a terminal, a line a minute otherwise.
+func wait(ctx context.Context, done <-chan result, timeout time.Duration, w io.Writer) (string, error) {
+	deadline := time.Now().Add(timeout)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	tty := isTerminal(w)
+	show := func(left time.Duration) {
+		if tty {
+			fmt.Fprintf(w, "\rWaiting for the authorization: %s left (Ctrl-C to stop) ", clock(left))
+		} else {
+			fmt.Fprintf(w, "Waiting for the authorization: %s left\n", clock(left))
+		}
+	}
+	show(timeout)
+	defer func() {
+		if tty {
+			fmt.Fprint(w, "\r\033[K")
+		}
+	}()
+	shown := timeout
+	for {
+		select {
+		case r := <-done:
+			return r.code, r.err
+		case <-ctx.Done():
+			return "", fmt.Errorf("stopped before the authorization arrived: %w", ctx.Err())
+		case <-timer.C:
+			return "", fmt.Errorf("no authorization arrived within %s: run the command again and approve on the page sooner", timeout)
+		case now := <-tick.C:
+			left := deadline.Sub(now).Round(time.Second)
+			if tty || shown-left >= time.Minute {
+				show(left)
+				shown = left
+			}
+		}
+	}
+}
+
+// clock formats d as m:ss.
+func clock(d time.Duration) string {
+	d = max(d, 0).Round(time.Second)
+	return fmt.Sprintf("%d:%02d", int(d/time.Minute), int(d%time.Minute/time.Second))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// openID returns the user's open_id, when the provider said.
+func openID(t *oauth2.Token) string {
+	id, _ := t.Extra("open_id").(string)
+	return id
+}

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x"
+)
+
+const tokenAbout = `
+Prints a valid access token of the user logged in with oauth2x login. When
+the stored one has less than --valid-for left it is refreshed first, and the
+new one (with a rotated refresh token, if the provider sent one) is saved
+before it is printed. Several processes running it at once cause one
+refresh between them.
+
+  curl -H "access-token: $(oauth2x token douyin)" https://open.douyin.com/...
+`
+
+func (c *cli) token(ctx context.Context, args []string) error {
+	cmd := newCommand("token", "token <provider> [flags]", tokenAbout)
+	var f appFlags
+	f.register(cmd.fs, false)
+	asJSON := cmd.fs.Bool("json", false, "print the whole token as JSON, with its extras (open_id, scope, expiries)")
+	force := cmd.fs.Bool("refresh", false, "refresh now, even if the access token is still valid")
+	validFor := cmd.fs.Duration("valid-for", 5*time.Minute, "refresh first when the access token has less than this left")
+	p, err := c.parse(cmd, args)
+	if err != nil {
+		return err
+	}
+	a, err := f.app(c, p, false, false)
+	if err != nil {
+		return err
+	}
+	store, err := c.store(p, userToken)
+	if err != nil {
+		return err
+	}
+	r := needID(p, a, p.newFlow(a))
+	var tok *oauth2.Token
+	if *force {
+		_, tok, err = rotate(ctx, p, store, r.Refresh)
+	} else {
+		tok, err = serve(ctx, p, store, r, *validFor, true)
+	}
+	if err != nil {
+		return err
+	}
+	return c.print(tok, *asJSON)
+}
+
+const clientTokenAbout = `
+Prints an app-level token (client token: no user, 2 hours on Douyin). It is
+kept in <provider>-client.json and reused until it has less than
+--valid-for left: each new client token invalidates all but the newest two,
+so processes must share one rather than each fetch their own.
+`
+
+func (c *cli) clientToken(ctx context.Context, args []string) error {
+	cmd := newCommand("client-token", "client-token <provider> [flags]", clientTokenAbout)
+	var f appFlags
+	f.register(cmd.fs, true)
+	asJSON := cmd.fs.Bool("json", false, "print the whole token as JSON")
+	stable := cmd.fs.Bool("stable", false, "use the stable endpoint, which returns the same token while it lives")
+	validFor := cmd.fs.Duration("valid-for", 5*time.Minute, "fetch a new one when the stored one has less than this left")
+	p, err := c.parse(cmd, args)
+	if err != nil {
+		return err
+	}
+	if _, ok := p.newFlow(&app{}).(clientTokener); !ok {
+		return usageErrorf("%s has no app-level tokens", p.name)
+	}
+	a, err := f.app(c, p, true, true)
+	if err != nil {
+		return err
+	}
+	store, err := c.store(p, clientToken)
+	if err != nil {
+		return err
+	}
+	tok, err := serve(ctx, p, store, p.newFlow(a).(clientTokener).ClientTokenRefresher(*stable), *validFor, false)
+	if err != nil {
+		return err
+	}
+	return c.print(tok, *asJSON)
+}
+
+const renewAbout = `
+Renews the stored refresh token: the provider issues a new one with a fresh
+lifetime (Douyin: 30 days) and the old one dies at once; the access token
+is kept. Douyin allows five renewals per authorization, then answers that
+the user must authorize again. The app needs the renew_refresh_token
+permission.
+`
+
+func (c *cli) renew(ctx context.Context, args []string) error {
+	cmd := newCommand("renew", "renew <provider> [flags]", renewAbout)
+	var f appFlags
+	f.register(cmd.fs, false)
+	asJSON := cmd.fs.Bool("json", false, "print the whole renewed token as JSON")
+	p, err := c.parse(cmd, args)
+	if err != nil {
+		return err
+	}
+	if _, ok := p.newFlow(&app{}).(renewer); !ok {
+		return usageErrorf("%s has no renew endpoint: when its refresh token expires, run `oauth2x login %s`", p.name, p.name)
+	}
+	a, err := f.app(c, p, true, false)
+	if err != nil {
+		return err
+	}
+	store, err := c.store(p, userToken)
+	if err != nil {
+		return err
+	}
+	old, tok, err := rotate(ctx, p, store, p.newFlow(a).(renewer).RenewRefreshToken)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return c.print(tok, true)
+	}
+	fmt.Fprintf(c.stdout, "%s: refresh token renewed: %s replaces %s (now dead); saved to %s\n", p.name, describeRefresh(tok), mask(old.RefreshToken), store.Path)
+	return nil
+}
+
+const logoutAbout = `
+Deletes the provider's stored tokens (the user's and the app's). The
+provider is not told: the user can revoke access in the provider's app.
+`
+
+func (c *cli) logout(_ context.Context, args []string) error {
+	cmd := newCommand("logout", "logout <provider>", logoutAbout)
+	p, err := c.parse(cmd, args)
+	if err != nil {
+		return err
+	}
+	var deleted []string
+	for _, kind := range []string{userToken, clientToken} {
+		store, err := c.store(p, kind)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(store.Path); err == nil {
+			deleted = append(deleted, store.Path)
+		}
+		if err := store.Delete(); err != nil {
+			return fmt.Errorf("%s: deleting %s: %w", p.name, store.Path, err)
+		}
+		os.Remove(store.Path + ".lock")
+	}
+	if len(deleted) == 0 {
+		fmt.Fprintf(c.stdout, "%s: no token was stored\n", p.name)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "%s: logged out: deleted %s\n", p.name, strings.Join(deleted, " and "))
+	return nil
+}
+
+// needID makes a refresh without a client id a usage error instead of a
+// call the provider refuses.
+func needID(p *provider, a *app, r oauth2x.Refresher) oauth2x.Refresher {
+	return oauth2x.RefresherFunc(func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+		if a.ClientID == "" {
+			return nil, usageErrorf("%s: the token needs refreshing, which needs the %s: set %s or pass %s", p.name, p.idParam, p.idEnv(), p.idFlag())
+		}
+		return r.Refresh(ctx, t)
+	})
+}
+
+// load reads the stored token; none is errNotLoggedIn.
+func load(ctx context.Context, p *provider, store *oauth2x.FileStore) (*oauth2.Token, error) {
+	t, err := store.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading %s: %w", p.name, store.Path, err)
+	}
+	if t == nil {
+		return nil, p.failed(fmt.Errorf("%s: %w (no token in %s)", p.name, errNotLoggedIn, store.Path))
+	}
+	return t, nil
+}
+
+// serve returns the token in store, refreshed with r through
+// oauth2x.NewTokenSource when it has less than validFor left; the new token
+// is saved before it is returned. An empty store is errNotLoggedIn when
+// stored is set; otherwise r fetches the first token.
+func serve(ctx context.Context, p *provider, store *oauth2x.FileStore, r oauth2x.Refresher, validFor time.Duration, stored bool) (*oauth2.Token, error) {
+	var t *oauth2.Token
+	if stored {
+		var err error
+		if t, err = load(ctx, p, store); err != nil {
+			return nil, err
+		}
+	}
+	var mu sync.Mutex
+	var unsaved error // failures the token source reports instead of returning
+	src := oauth2x.NewTokenSource(ctx, r, t, &oauth2x.Options{
+		Store: store,
+		// The token is judged as it will be validFor from now, and
+		// refreshed in the foreground (no early background refresh): the
+		// process exits as soon as it has printed.
+		Now:         func() time.Time { return time.Now().Add(validFor) },
+		ExpireEarly: time.Nanosecond,
+		OnError: func(err error) {
+			mu.Lock()
+			unsaved = errors.Join(unsaved, err)
+			mu.Unlock()
+		},
+	})
+	tok, err := src.Token()
+	if err != nil {
+		return nil, p.failed(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if unsaved != nil {
+		return nil, fmt.Errorf("%s: the token was refreshed but not saved to %s (%v); if the provider rotated the refresh token, run `oauth2x login %s`", p.name, store.Path, unsaved, p.name)
+	}
+	return tok, nil
+}
+
+// rotate replaces the stored token with what op makes of it, holding the
+// store's lock so that no other process refreshes meanwhile. It returns
+// the old token and the new one.
+func rotate(ctx context.Context, p *provider, store *oauth2x.FileStore, op func(context.Context, *oauth2.Token) (*oauth2.Token, error)) (old, tok *oauth2.Token, err error) {
+	unlock, err := store.Lock(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: locking %s: %w", p.name, store.Path, err)
+	}
+	defer unlock()
+	if old, err = load(ctx, p, store); err != nil {
+		return nil, nil, err
+	}
+	if tok, err = op(ctx, old); err != nil {
+		return nil, nil, p.failed(err)
+	}
+	if err := store.Save(ctx, tok); err != nil {
+		return nil, nil, fmt.Errorf("%s: saving the new token to %s: %w; if the provider rotated the refresh token, run `oauth2x login %s`", p.name, store.Path, err, p.name)
+	}
+	return old, tok, nil
+}
+
+// print writes the access token, or the whole token as JSON.
+func (c *cli) print(t *oauth2.Token, asJSON bool) error {
+	if !asJSON {
+		_, err := fmt.Fprintln(c.stdout, t.AccessToken)
+		return err
+	}
+	b, err := oauth2x.MarshalToken(t)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	json.Indent(&out, b, "", "  ")
+	out.WriteByte('\n')
+	_, err = c.stdout.Write(out.Bytes())
+	return err
+}
+
+// mask shows enough of a token to tell tokens apart and no more: the
+// first 8 characters and the last 4.
+func mask(s string) string {
+	r := []rune(s)
+	switch {
+	case len(r) == 0:
+		return "(none)"
+	case len(r) < 16:
+		return string(r[:len(r)/4]) + "…"
+	}
+	return string(r[:8]) + "…" + string(r[len(r)-4:])
+}
+
+// describe says what the access token is and how long it lives.
+func describe(t *oauth2.Token) string {
+	if t.Expiry.IsZero() {
+		return mask(t.AccessToken)
+	}
+	return mask(t.AccessToken) + " (valid " + life(time.Until(t.Expiry)) + ")"
+}
+
+// describeRefresh says what the refresh token is and how long it lives.
+func describeRefresh(t *oauth2.Token) string {
+	if t.RefreshToken == "" {
+		return "(none)"
+	}
+	if exp := oauth2x.RefreshExpiry(t); !exp.IsZero() {
+		return mask(t.RefreshToken) + " (valid " + life(time.Until(exp)) + ")"
+	}
+	return mask(t.RefreshToken)
+}
+
+// life formats a lifetime the way the providers document them: in whole
+// days, hours or minutes when there are at least two of them.
+func life(d time.Duration) string {
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{24 * time.Hour, "days"}, {time.Hour, "hours"}, {time.Minute, "minutes"}} {
+		if n := (d + u.unit/2) / u.unit; n >= 2 {
+			return fmt.Sprintf("%d %s", n, u.name)
+		}
+	}
+	return max(d, 0).Round(time.Second).String()
+}

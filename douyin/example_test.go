@@ -1,0 +1,143 @@
+package douyin_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x"
+	"github.com/oauth2x/oauth2x/douyin"
+	"github.com/oauth2x/oauth2x/douyin/douyintest"
+)
+
+func ExampleConfig_AuthCodeURL() {
+	conf := &douyin.Config{
+		ClientKey:    "your-client-key",
+		ClientSecret: "your-client-secret",
+		RedirectURL:  "https://app.example/callback",
+		Scopes:       []string{"user_info", "video.list"},
+	}
+	fmt.Println(conf.AuthCodeURL("state-123",
+		douyin.OptionalScopes(douyin.Scope{Name: "friend_relation", Checked: true}, douyin.Scope{Name: "message"})))
+	// Output:
+	// https://open.douyin.com/platform/oauth/connect/?client_key=your-client-key&optionalScope=friend_relation%2C1%2Cmessage%2C0&redirect_uri=https%3A%2F%2Fapp.example%2Fcallback&response_type=code&scope=user_info%2Cvideo.list&state=state-123
+}
+
+// Log a user in: send them to AuthCodeURL, take the code from the
+// callback, exchange it. Here the fake's page approves at once.
+func ExampleConfig_Exchange() {
+	fake := douyintest.NewServer()
+	defer fake.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
+	conf := fake.Config("https://app.example/callback", "user_info")
+
+	code, state, err := fake.Authorize(ctx, conf.AuthCodeURL("state-123"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	tok, err := conf.Exchange(ctx, code)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("state:", state)
+	fmt.Println("open id:", douyin.OpenID(tok))
+	fmt.Println("scope:", tok.Extra("scope"))
+	fmt.Println("lives:", tok.ExpiresIn, "s; refresh token:", tok.Extra("refresh_expires_in"), "s")
+
+	// The same code twice: Douyin answers 10007 with HTTP 200.
+	_, err = conf.Exchange(ctx, code)
+	var re *oauth2.RetrieveError
+	fmt.Println("again:", errors.Is(err, oauth2x.ErrInvalidGrant), errors.As(err, &re) && re.ErrorCode == "10007")
+	// Output:
+	// state: state-123
+	// open id: fake-open-id
+	// scope: user_info
+	// lives: 1296000 s; refresh token: 2592000 s
+	// again: true true
+}
+
+// Call Douyin's APIs: the client sends the token in the access-token
+// header and refreshes it when it nears expiry.
+func ExampleConfig_Client() {
+	fake := douyintest.NewServer()
+	defer fake.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
+	conf := fake.Config("https://app.example/callback", "user_info")
+	tok, err := conf.Exchange(ctx, fake.IssueCode("user_info"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	resp, err := conf.Client(ctx, tok).Get(fake.URL + douyintest.APIPath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Print(string(body))
+	// Output:
+	// {"data":{"error_code":0,"description":"","header":"access-token","open_id":"fake-open-id","client":false}}
+}
+
+func ExampleConfig_Refresh() {
+	fake := douyintest.NewServer()
+	defer fake.Close()
+	fake.SetRotate(true) // answers carry a new refresh token; the old one dies
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
+	conf := fake.Config("https://app.example/callback", "user_info")
+	tok, err := conf.Exchange(ctx, fake.IssueCode("user_info"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	fresh, err := conf.Refresh(ctx, tok)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("new access token:", fresh.AccessToken != tok.AccessToken)
+	fmt.Println("rotated refresh token kept:", fresh.RefreshToken != tok.RefreshToken)
+	fmt.Println("open id kept:", douyin.OpenID(fresh))
+
+	_, err = conf.Refresh(ctx, tok) // the old refresh token
+	fmt.Println("old one:", errors.Is(err, oauth2x.ErrInvalidGrant))
+	// Output:
+	// new access token: true
+	// rotated refresh token kept: true
+	// open id kept: fake-open-id
+	// old one: true
+}
+
+// App-level calls use a client token; the source fetches a new one as it
+// nears expiry. Processes must share one (see oauth2x.Options.Store).
+func ExampleConfig_ClientTokenSource() {
+	fake := douyintest.NewServer()
+	defer fake.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
+	conf := fake.Config("")
+
+	src := conf.ClientTokenSource(ctx)
+	a, err := src.Token()
+	if err != nil {
+		log.Fatal(err)
+	}
+	b, _ := src.Token()
+	fmt.Println(a.AccessToken[:4], a.ExpiresIn, a == b)
+	fmt.Println("fetched:", fake.Calls(douyintest.ClientTokenPath))
+
+	client := &http.Client{Transport: &oauth2.Transport{Source: src, Base: fake.Client().Transport}}
+	resp, err := client.Get(fake.URL + douyintest.APIPath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.Status)
+	// Output:
+	// clt. 7200 true
+	// fetched: 1
+	// 200 OK
+}
