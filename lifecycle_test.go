@@ -518,3 +518,19 @@ func TestNoExpiryServedForever(t *testing.T) {
 		t.Error("refreshed a token without expiry")
 	}
 }
+
+func TestMinValidRefreshesInForeground(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	tok := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(4 * time.Minute)}
+	src := NewTokenSource(context.Background(), u, tok, &Options{Now: c.Now, MinValid: 5 * time.Minute})
+	got, err := src.Token()
+	if err != nil || got.AccessToken != "at-1" {
+		t.Errorf("Token = %v, %v; want a token refreshed before it was handed out", got, err)
+	}
+	// With the default, the same token is still served.
+	src = NewTokenSource(context.Background(), newUpstream(c), tok, &Options{Now: c.Now, ExpireEarly: time.Second})
+	if got, _ := src.Token(); got.AccessToken != "at-0" {
+		t.Errorf("Token = %v; want the valid token", got.AccessToken)
+	}
+}

@@ -50,6 +50,14 @@ type Options struct {
 	// minute.
 	ExpireEarly time.Duration
 
+	// MinValid is the least lifetime a token handed out has left: a token
+	// closer to expiry counts as expired, and callers wait for its refresh.
+	// A short-lived process (a command that prints a token and exits) sets
+	// it to how long it needs the token, so that no refresh is left running
+	// in the background when it exits. Optional; zero means ten seconds, as
+	// in x/oauth2.
+	MinValid time.Duration
+
 	// RefreshTimeout bounds one refresh, including waiting for the store's
 	// lock. Optional; zero means one minute.
 	RefreshTimeout time.Duration
@@ -74,8 +82,9 @@ const (
 	defaultRefreshTimeout = time.Minute
 	defaultMaxBackoff     = 5 * time.Minute
 	minBackoff            = time.Second
-	// expiryGuard: a token this close to expiry is not handed out, as
-	// x/oauth2 does, so it does not expire on its way to the API.
+	// expiryGuard is the default MinValid: a token this close to expiry is
+	// not handed out, as in x/oauth2, so it does not expire on its way to
+	// the API.
 	expiryGuard = 10 * time.Second
 )
 
@@ -148,6 +157,9 @@ func newTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Opt
 	if s.opts.ExpireEarly <= 0 {
 		s.opts.ExpireEarly = defaultExpireEarly
 	}
+	if s.opts.MinValid <= 0 {
+		s.opts.MinValid = expiryGuard
+	}
 	if s.opts.RefreshTimeout <= 0 {
 		s.opts.RefreshTimeout = defaultRefreshTimeout
 	}
@@ -173,7 +185,7 @@ func (s *TokenSource) stateFor(t *oauth2.Token) *state {
 		return st
 	}
 	if !t.Expiry.IsZero() {
-		st.expiry = t.Expiry.Add(-expiryGuard)
+		st.expiry = t.Expiry.Add(-s.opts.MinValid)
 		early := s.opts.ExpireEarly
 		if life := time.Duration(t.ExpiresIn) * time.Second; life > 0 && early > life/2 {
 			// An ExpireEarly longer than half the lifetime would refresh

@@ -205,11 +205,11 @@ func serve(ctx context.Context, p *provider, store *oauth2x.FileStore, r oauth2x
 	var unsaved error // failures the token source reports instead of returning
 	src := oauth2x.NewTokenSource(ctx, r, t, &oauth2x.Options{
 		Store: store,
-		// The token is judged as it will be validFor from now, and
-		// refreshed in the foreground (no early background refresh): the
-		// process exits as soon as it has printed.
-		Now:         func() time.Time { return time.Now().Add(validFor) },
-		ExpireEarly: time.Nanosecond,
+		// A token with less than validFor left is refreshed in the
+		// foreground (no early background refresh): the process exits as
+		// soon as it has printed.
+		MinValid:    validFor,
+		ExpireEarly: validFor,
 		OnError: func(err error) {
 			mu.Lock()
 			unsaved = errors.Join(unsaved, err)
