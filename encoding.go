@@ -13,10 +13,7 @@ import (
 // extraKeys are the Token.Extra keys that [MarshalToken] keeps. x/oauth2
 // gives no way to list a token's extras, so the encoding keeps the ones the
 // providers of this module write and the common RFC and OpenID ones.
-var extraKeys = [...]string{
-	"open_id", "union_id", "scope", "refresh_expires_in", wire.ExtraRefreshExpiry,
-	"log_id", "id_token", "expires_in",
-}
+var extraKeys = wire.ExtraKeys
 
 // storedToken is the stored form: oauth2.Token's own JSON names plus extra.
 type storedToken struct {

@@ -8,6 +8,7 @@ package bytedancetest
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/oauth2x/oauth2x/internal/oauthtest"
 )
 
 // Lifetimes, as the platform documents them.
@@ -41,6 +44,9 @@ const (
 // request; its methods are safe for concurrent use.
 type Fake struct {
 	*httptest.Server
+	// Recorder counts calls (Calls, SecretsSeen), holds a test's hook
+	// (SetHook) and queued answers (RespondNext).
+	*oauthtest.Recorder
 
 	// Name is the platform's name ("douyin"), used in tokens' log ids.
 	Name string
@@ -58,14 +64,10 @@ type Fake struct {
 	rotate        bool
 	now           func() time.Time
 	seq           int
-	calls         map[string]int
-	inject        map[string][]injection
-	hook          func(path string)
 	codes         map[string]*grant
 	access        map[string]*grant
 	refresh       map[string]*grant
 	clients       []*grant
-	secretsSeen   map[string]int
 }
 
 type grant struct {
@@ -77,15 +79,22 @@ type grant struct {
 	issued        time.Time
 }
 
-type injection struct {
-	status int
-	body   string
-	code   int
-	desc   string
+// Site says which pages and calls a host of the platform has beyond the
+// ones every host has.
+type Site struct {
+	Silent bool // the silent authorization page at SilentAuthPath
+	Renew  bool // /oauth/renew_refresh_token/
 }
 
-// New starts a fake whose authorization page is at authPath.
+// New starts a fake whose authorization page is at authPath, with the
+// silent page and renew (Douyin's host).
 func New(name, authPath string) *Fake {
+	return NewSite(name, authPath, Site{Silent: true, Renew: true})
+}
+
+// NewSite starts a fake whose authorization page is at authPath and which
+// has what site says; a page or call the host lacks answers 404.
+func NewSite(name, authPath string, site Site) *Fake {
 	f := &Fake{
 		Name:         name,
 		AuthPath:     authPath,
@@ -93,21 +102,23 @@ func New(name, authPath string) *Fake {
 		ClientSecret: DefaultSecret,
 		OpenID:       DefaultOpenID,
 		now:          time.Now,
-		calls:        map[string]int{},
-		inject:       map[string][]injection{},
+		Recorder:     &oauthtest.Recorder{},
 		codes:        map[string]*grant{},
 		access:       map[string]*grant{},
 		refresh:      map[string]*grant{},
-		secretsSeen:  map[string]int{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(authPath, f.authorize)
-	if authPath != SilentAuthPath {
+	if site.Silent && authPath != SilentAuthPath {
 		mux.HandleFunc(SilentAuthPath, f.authorize)
+	} else if authPath != SilentAuthPath {
+		mux.HandleFunc(SilentAuthPath, http.NotFound)
 	}
 	mux.HandleFunc("/oauth/access_token/", f.tokenCall(f.exchange))
 	mux.HandleFunc("/oauth/refresh_token/", f.tokenCall(f.refreshToken))
-	mux.HandleFunc("/oauth/renew_refresh_token/", f.tokenCall(f.renew))
+	if site.Renew {
+		mux.HandleFunc("/oauth/renew_refresh_token/", f.tokenCall(f.renew))
+	}
 	mux.HandleFunc("/oauth/client_token/", f.tokenCall(f.clientToken(false)))
 	mux.HandleFunc("/oauth/stable_client_token/", f.tokenCall(f.clientToken(true)))
 	mux.HandleFunc(APIPath, f.api)
@@ -125,33 +136,10 @@ func (f *Fake) SetRotate(on bool) { f.mu.Lock(); f.rotate = on; f.mu.Unlock() }
 // SetNow sets the fake's clock.
 func (f *Fake) SetNow(now func() time.Time) { f.mu.Lock(); f.now = now; f.mu.Unlock() }
 
-// SetHook sets a function called at the start of every request with its
-// path, outside the fake's lock; a test can block in it to hold a call.
-func (f *Fake) SetHook(h func(path string)) { f.mu.Lock(); f.hook = h; f.mu.Unlock() }
-
 // FailNext makes the next call to path answer with a platform error (HTTP
 // 200, {"data":{"error_code":code,…},"message":"error"}).
 func (f *Fake) FailNext(path string, code int, desc string) {
-	f.mu.Lock()
-	f.inject[path] = append(f.inject[path], injection{code: code, desc: desc})
-	f.mu.Unlock()
-}
-
-// RespondNext makes the next call to path answer status and body verbatim.
-func (f *Fake) RespondNext(path string, status int, body string) {
-	f.mu.Lock()
-	f.inject[path] = append(f.inject[path], injection{status: status, body: body})
-	f.mu.Unlock()
-}
-
-// Calls returns how many requests reached path.
-func (f *Fake) Calls(path string) int { f.mu.Lock(); defer f.mu.Unlock(); return f.calls[path] }
-
-// SecretsSeen returns how many requests to path carried client_secret.
-func (f *Fake) SecretsSeen(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.secretsSeen[path]
+	f.QueueAnswer(path, oauthtest.Canned{Code: code, Desc: desc})
 }
 
 // Revoke kills every token of the user, as revoking access in the app does.
@@ -224,14 +212,13 @@ func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
-func (f *Fake) count(path string) {
-	f.mu.Lock()
-	f.calls[path]++
-	h := f.hook
-	f.mu.Unlock()
-	if h != nil {
-		h(path)
-	}
+func (f *Fake) count(path string) { f.CountCall(path) }
+
+// Authorize opens authURL as a browser would and returns the code and
+// state the authorization page redirects back with, without following the
+// redirect.
+func (f *Fake) Authorize(ctx context.Context, authURL string) (code, state string, err error) {
+	return oauthtest.Authorize(ctx, f.Client(), authURL)
 }
 
 // answer is what a handler produces: a data object or an error code.
@@ -252,17 +239,16 @@ func (f *Fake) tokenCall(h func(p url.Values, path string) answer) http.HandlerF
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if p.Has("client_secret") {
-			f.secretsSeen[r.URL.Path]++
+			f.CountSecret(r.URL.Path)
 		}
-		if inj := f.inject[r.URL.Path]; len(inj) > 0 {
-			f.inject[r.URL.Path] = inj[1:]
-			if inj[0].body != "" || inj[0].status != 0 {
+		if c, ok := f.TakeAnswer(r.URL.Path); ok {
+			if c.Body != "" || c.Status != 0 {
 				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(cmp.Or(inj[0].status, http.StatusOK))
-				io.WriteString(w, inj[0].body)
+				w.WriteHeader(cmp.Or(c.Status, http.StatusOK))
+				io.WriteString(w, c.Body)
 				return
 			}
-			f.write(w, fail(inj[0].code, inj[0].desc))
+			f.write(w, fail(c.Code, c.Desc))
 			return
 		}
 		if err != nil {

@@ -39,6 +39,8 @@ type Error struct {
 	Cause       error // network, context or decode error; nil otherwise
 }
 
+// Error says which provider and call failed, the provider's code,
+// description and log id, and what to do; never a secret.
 func (e *Error) Error() string {
 	var details, notes []string
 	if e.Code != "" {

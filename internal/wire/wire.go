@@ -115,15 +115,23 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 	if err != nil {
 		return nil, fail(ErrInvalidRequest, 0, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(body))
+	client := *ContextClient(ctx)
+	client.CheckRedirect = noRedirect
+	reqCtx := ctx
+	if _, ok := ctx.Deadline(); !ok && client.Timeout == 0 {
+		// Neither the caller nor the client bounds the call: a token
+		// endpoint that drips its answer must not hang the caller forever.
+		var cancel context.CancelFunc
+		reqCtx, cancel = context.WithTimeout(ctx, DefaultClient.Timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, r.URL, bytes.NewReader(body))
 	if err != nil {
 		return nil, fail(ErrInvalidClient, 0, errors.New("bad token URL: "+redact(err.Error(), r.Secrets)))
 	}
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
 
-	client := *ContextClient(ctx)
-	client.CheckRedirect = noRedirect
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fail(transportKind(ctx, err), 0, err)
@@ -147,7 +155,10 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 	if e != nil {
 		e.Provider, e.Op, e.Status = r.Provider, r.Op, resp.StatusCode
 		// A malformed answer may still carry tokens: they are secrets too.
-		scrubbed, found := Scrub(data, r.Secrets)
+		scrubbed, found, many := Scrub(data, r.Secrets)
+		if many {
+			e.Description, e.LogID = "", ""
+		}
 		secrets := append(found, r.Secrets...)
 		e.Description = redact(e.Description, secrets)
 		e.LogID = redact(e.LogID, secrets)

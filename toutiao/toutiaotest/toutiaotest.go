@@ -1,0 +1,73 @@
+// Package toutiaotest is a fake Toutiao open platform for tests, yours and
+// ours. It runs on httptest and behaves as the real one does: errors with
+// HTTP 200, numbers as numbers or (SetStringNumbers) as strings, codes that
+// work once for 10 minutes, refresh-token rotation (SetRotate), no renew
+// call, and client tokens of which only the newest two stay valid. Its
+// authorization page approves at once and redirects with a code and the
+// state, so a whole login runs without a browser; its API at /api/ reports
+// which token it was sent.
+//
+//	fake := toutiaotest.NewServer()
+//	defer fake.Close()
+//	conf := fake.Config("http://127.0.0.1/callback", "user_info")
+//	tok, err := conf.Exchange(ctx, fake.IssueCode("user_info"))
+package toutiaotest
+
+import (
+	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x/internal/bytedance"
+	"github.com/oauth2x/oauth2x/internal/bytedancetest"
+	"github.com/oauth2x/oauth2x/toutiao"
+)
+
+// Paths the fake serves, as Toutiao does.
+const (
+	AuthPath              = "/oauth/authorize/"
+	AccessTokenPath       = bytedance.PathAccessToken
+	RefreshTokenPath      = bytedance.PathRefreshToken
+	ClientTokenPath       = bytedance.PathClientToken
+	StableClientTokenPath = bytedance.PathStableClientToken
+	APIPath               = bytedancetest.APIPath
+)
+
+// Error codes the fake answers with, as Toutiao does.
+const (
+	CodeBadParam       = 10005
+	CodeBadClient      = 10013
+	CodeCodeDead       = 10007
+	CodeRefreshExpired = 10010
+	CodeSystemError    = 10001
+	CodeTokenExpired   = 2190008
+)
+
+// Server is a running fake Toutiao. Close it when done. Its methods are
+// safe for concurrent use. The embedded fake's methods (FailNext,
+// RespondNext, Calls, SetRotate, SetStringNumbers, SetNow, SetHook,
+// IssueCode, Revoke, SecretsSeen, Authorize) inject errors, count calls,
+// steer time and drive the authorization page.
+type Server struct {
+	*bytedancetest.Fake
+}
+
+// NewServer starts a fake Toutiao that knows one app
+// (bytedancetest.DefaultKey / DefaultSecret) and one user.
+func NewServer() *Server {
+	return &Server{bytedancetest.NewSite("toutiao", AuthPath, bytedancetest.Site{})}
+}
+
+// Endpoint returns the fake's authorization page and token endpoint.
+func (s *Server) Endpoint() oauth2.Endpoint {
+	return oauth2.Endpoint{AuthURL: s.URL + AuthPath, TokenURL: s.URL + AccessTokenPath}
+}
+
+// Config returns a toutiao.Config for the fake's app.
+func (s *Server) Config(redirectURL string, scopes ...string) *toutiao.Config {
+	return &toutiao.Config{
+		ClientKey:    s.ClientKey,
+		ClientSecret: s.ClientSecret,
+		RedirectURL:  redirectURL,
+		Scopes:       scopes,
+		Endpoint:     s.Endpoint(),
+	}
+}
