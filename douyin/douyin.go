@@ -166,13 +166,7 @@ func (c *Config) ClientTokenRefresher(stable bool) oauth2x.Refresher {
 
 // OpenID returns the open_id the token answer carried: the user's id for
 // this app, which most Douyin APIs need.
-func OpenID(t *oauth2.Token) string {
-	if t == nil {
-		return ""
-	}
-	s, _ := t.Extra(ExtraOpenID).(string)
-	return s
-}
+func OpenID(t *oauth2.Token) string { return bytedance.OpenID(t) }
 
 // Renewing is an [oauth2x.Refresher] that also renews the refresh token
 // when it is within Within of its expiry, so that a user's grant outlives

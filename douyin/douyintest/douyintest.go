@@ -14,13 +14,11 @@
 package douyintest
 
 import (
-	"context"
 
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/internal/bytedancetest"
-	"github.com/oauth2x/oauth2x/internal/oauthtest"
 )
 
 // Paths the fake serves, as Douyin does.
@@ -76,9 +74,3 @@ func (s *Server) Config(redirectURL string, scopes ...string) *douyin.Config {
 	}
 }
 
-// Authorize opens authURL as a browser would and returns the code and
-// state the authorization page redirects back with, without following the
-// redirect.
-func (s *Server) Authorize(ctx context.Context, authURL string) (code, state string, err error) {
-	return oauthtest.Authorize(ctx, s.Client(), authURL)
-}
