@@ -14,7 +14,6 @@
 package douyintest
 
 import (
-
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x/douyin"
@@ -73,4 +72,3 @@ func (s *Server) Config(redirectURL string, scopes ...string) *douyin.Config {
 		Endpoint:     s.Endpoint(),
 	}
 }
-
