@@ -417,6 +417,7 @@ type StoreError struct {
 	Err error
 }
 
+// Error names the store operation and its failure.
 func (e *StoreError) Error() string { return "oauth2x: token store " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns the store's own error.
