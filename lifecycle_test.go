@@ -534,3 +534,47 @@ func TestMinValidRefreshesInForeground(t *testing.T) {
 		t.Errorf("Token = %v; want the valid token", got.AccessToken)
 	}
 }
+
+func TestBackoffResetsAfterAnySuccessfulFlight(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary}
+	store := NewMemoryStore()
+	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(error) {}})
+	for range 3 {
+		if _, err := s.Token(); !IsTemporary(err) {
+			t.Fatalf("Token = %v", err)
+		}
+	}
+	// Another process refreshed and saved: adopting it is a success.
+	store.Save(context.Background(), &oauth2.Token{AccessToken: "at-other", RefreshToken: "rt-other", Expiry: c.Now().Add(time.Hour)})
+	if got, err := s.Token(); err != nil || got.AccessToken != "at-other" {
+		t.Fatalf("Token = %v, %v", got, err)
+	}
+	s.mu.Lock()
+	fails := s.fails
+	s.mu.Unlock()
+	if fails != 0 {
+		t.Errorf("failure count after a successful flight = %d, want 0", fails)
+	}
+}
+
+func TestLifetimeRecordedForHalfLifeRule(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c) // issues tokens without ExpiresIn, as clientcredentials does
+	u.life = time.Minute
+	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Now: c.Now, ExpireEarly: time.Hour})
+	tok, err := s.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.ExpiresIn != 60 {
+		t.Errorf("ExpiresIn = %d, want the lifetime recorded", tok.ExpiresIn)
+	}
+	for range 10 {
+		s.Token()
+	}
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("refreshes = %d, want 1", n)
+	}
+}

@@ -278,27 +278,35 @@ func (s *TokenSource) run(f *flight, bg bool) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.RefreshTimeout)
 	defer cancel()
-	tok, err := s.refresh(ctx)
-	f.tok, f.err = tok, err
+	unlock := func() {}
+	if l, ok := s.opts.Store.(Locker); ok {
+		if u, err := l.Lock(ctx); err != nil {
+			f.err = s.failed(&StoreError{Op: "lock", Err: err})
+		} else {
+			unlock = u
+		}
+	}
+	if f.err == nil {
+		f.tok, f.err = s.refresh(ctx)
+	}
 
 	s.mu.Lock()
 	s.flight = nil
+	if f.err == nil {
+		s.fails = 0
+	}
 	s.mu.Unlock()
-	close(f.done)
-	if err != nil && bg {
-		s.report(err)
+	close(f.done) // waiters go on while the store's lock is released
+	unlock()
+	if f.err != nil && bg {
+		s.report(f.err)
 	}
 }
 
+// refresh does the work of a flight, holding the store's lock if it has
+// one: load, refresh if still needed, save, publish.
 func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
 	store := s.opts.Store
-	if l, ok := store.(Locker); ok {
-		unlock, err := l.Lock(ctx)
-		if err != nil {
-			return nil, s.failed(&StoreError{Op: "lock", Err: err})
-		}
-		defer unlock()
-	}
 	st := s.cur.Load()
 	if store != nil {
 		stored, err := store.Load(ctx)
@@ -332,10 +340,15 @@ func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, s.failed(err)
 	}
+	if tok.ExpiresIn == 0 && !tok.Expiry.IsZero() {
+		// Record the lifetime (x/oauth2's clientcredentials leaves it out):
+		// the half-life rule in stateFor needs it, in every process that
+		// loads this token.
+		c := *tok
+		c.ExpiresIn = int64(c.Expiry.Sub(now) / time.Second)
+		tok = &c
+	}
 	next := s.stateFor(tok)
-	s.mu.Lock()
-	s.fails = 0
-	s.mu.Unlock()
 	if store != nil {
 		// Saved before it is handed out; kept even when saving fails.
 		return tok, s.save(ctx, next)
