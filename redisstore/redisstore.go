@@ -9,9 +9,10 @@
 // built with [Key].
 //
 //	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"redis:6379"}})
-//	store := redisstore.New(rdb, redisstore.Key("douyin", cfg.ClientKey, openID), nil)
-//	ts := oauth2x.NewTokenSource(ctx, cfg, nil, &oauth2x.Options{Store: store})
-//	client := oauth2.NewClient(ctx, ts)
+//	store := redisstore.New(rdb, redisstore.Key("douyin", conf.ClientKey, openID), nil)
+//	// Once, after login: store.Save(ctx, tok). Then in every replica:
+//	src := oauth2x.NewTokenSource(ctx, conf, nil, &oauth2x.Options{Store: store})
+//	tok, err := src.Token()
 //
 // The token is stored as the JSON of [oauth2x.MarshalToken], so the extras
 // the library relies on (open_id, the refresh token's expiry, scope) survive.
@@ -36,6 +37,7 @@ import (
 	"encoding/hex"
 	"errors"
 	mrand "math/rand/v2"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -48,11 +50,19 @@ import (
 
 // Defaults for [Options].
 const (
-	DefaultLockTTL           = 30 * time.Second
-	DefaultExpiryMargin      = 24 * time.Hour
+	// DefaultLockTTL is the default lease of a lock.
+	DefaultLockTTL = 30 * time.Second
+	// DefaultExpiryMargin is how long by default a key outlives its
+	// refresh token.
+	DefaultExpiryMargin = 24 * time.Hour
+	// DefaultUnknownRefreshTTL is how long by default a key outlives its
+	// access token when the refresh token's expiry is unknown.
 	DefaultUnknownRefreshTTL = 30 * 24 * time.Hour
-	DefaultMinPoll           = 2 * time.Millisecond
-	DefaultMaxPoll           = 50 * time.Millisecond
+	// DefaultMinPoll is the default first wait for a lock someone holds.
+	DefaultMinPoll = 2 * time.Millisecond
+	// DefaultMaxPoll is the default longest wait between attempts to take
+	// a lock someone holds.
+	DefaultMaxPoll = 50 * time.Millisecond
 )
 
 // minKeyTTL is the shortest life Save gives a key, so that saving a token
@@ -267,9 +277,12 @@ func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
 	for {
 		ok, err := s.rdb.SetNX(ctx, s.lockKey, owner, s.opts.LockTTL).Result()
 		if err != nil {
-			// The SET may have been applied with only its answer lost:
-			// release what may be ours rather than block everyone for a lease.
-			s.release(owner)
+			if mayHaveApplied(err) {
+				// The SET may have been applied with only its answer lost:
+				// release what may be ours rather than block everyone for
+				// a lease.
+				s.release(owner)
+			}
 			return nil, s.fail(ctx, "lock", err)
 		}
 		if ok {
@@ -289,7 +302,7 @@ func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
 // held starts renewing owner's lease and returns the function that stops
 // renewing and releases it.
 func (s *Store) held(owner string) func() {
-	stop := make(chan struct{})
+	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -298,12 +311,12 @@ func (s *Store) held(owner string) func() {
 		defer tick.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-ctx.Done():
 				return
 			case <-tick.C:
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), every)
-			n, err := renewScript.Run(ctx, s.rdb, []string{s.lockKey}, owner, s.opts.LockTTL.Milliseconds()).Int()
+			rctx, cancel := context.WithTimeout(ctx, every)
+			n, err := renewScript.Run(rctx, s.rdb, []string{s.lockKey}, owner, s.opts.LockTTL.Milliseconds()).Int()
 			cancel()
 			if err == nil && n == 0 {
 				return // lost: someone else's lock now, or none
@@ -315,7 +328,7 @@ func (s *Store) held(owner string) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			close(stop)
+			stop()
 			<-done
 			s.release(owner)
 		})
@@ -328,6 +341,18 @@ func (s *Store) release(owner string) {
 	ctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
 	defer cancel()
 	_ = releaseScript.Run(ctx, s.rdb, []string{s.lockKey}, owner).Err()
+}
+
+// mayHaveApplied reports whether a command that failed with err may have
+// been carried out: not when no connection could be made, nor when Redis
+// answered with an error.
+func mayHaveApplied(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	var re redis.Error
+	return !errors.As(err, &re)
 }
 
 // newOwner returns a random lock owner value.
@@ -358,6 +383,7 @@ type Error struct {
 	Err       error  // from go-redis
 }
 
+// Error describes the failure: the operation, the key and Redis's error.
 func (e *Error) Error() string {
 	s := "redisstore: " + e.Op + " " + e.Key + ": " + e.Err.Error()
 	if e.Temporary {

@@ -1,0 +1,69 @@
+package redisstore_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/oauth2x/oauth2x/redisstore"
+)
+
+// BenchmarkLockHandover measures how long a process waiting for the lock
+// takes to get it once its holder lets go: from the holder calling unlock
+// to the waiter holding the lock, with the holder keeping the lock for
+// hold first (a refresh's upstream call, say). The waiter runs on a client
+// of its own, as another process would. Reported: handover-µs (mean) and
+// p50/p99/max.
+//
+//	OAUTH2X_REDIS_ADDR=127.0.0.1:6390 go test -run '^$' -bench LockHandover -benchtime 200x
+func BenchmarkLockHandover(b *testing.B) {
+	for _, hold := range []time.Duration{0, 10 * time.Millisecond, 100 * time.Millisecond} {
+		b.Run("hold="+hold.String(), func(b *testing.B) {
+			rdb, addr := sharedRedis(b)
+			key := testKey(b, rdb, "bench")
+			holder := redisstore.New(rdb, key, nil)
+			c2 := redis.NewClient(&redis.Options{Addr: addr})
+			defer c2.Close()
+			waiter := redisstore.New(c2, key, nil)
+			ctx := context.Background()
+
+			var handovers []time.Duration
+			for b.Loop() {
+				unlock, err := holder.Lock(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got := make(chan time.Time)
+				go func() {
+					u, err := waiter.Lock(ctx)
+					at := time.Now()
+					if err != nil {
+						b.Error(err)
+					} else {
+						u()
+					}
+					got <- at
+				}()
+				time.Sleep(hold) // the holder's work
+				released := time.Now()
+				unlock()
+				handovers = append(handovers, (<-got).Sub(released))
+			}
+			slices.Sort(handovers)
+			var sum time.Duration
+			for _, d := range handovers {
+				sum += d
+			}
+			pct := func(p float64) float64 {
+				return float64(handovers[int(p*float64(len(handovers)-1))].Microseconds())
+			}
+			b.ReportMetric(float64(sum.Microseconds())/float64(len(handovers)), "handover-µs")
+			b.ReportMetric(pct(0.5), "p50-µs")
+			b.ReportMetric(pct(0.99), "p99-µs")
+			b.ReportMetric(pct(1), "max-µs")
+		})
+	}
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Tests the redisstore module against a real Redis: installs redis-server
+# when missing (Debian, as root), starts one on a free loopback port, runs
+# gofmt, go vet and go test -race with OAUTH2X_REDIS_ADDR pointing at it,
+# and shuts it down however the script ends.
+#
+#   bash redisstore/ci.sh        # from the repository root, or from anywhere
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+	echo "ci.sh: installing redis-server"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq redis-server >/dev/null
+fi
+redis-server --version
+
+# Nothing must listen on the port: bash's /dev/tcp connects or fails.
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+dir=$(mktemp -d)
+pidfile=$dir/redis.pid
+cleanup() {
+	if [[ -s $pidfile ]]; then
+		local pid
+		pid=$(cat "$pidfile")
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 50); do # up to 5s for a clean exit
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+port=
+for p in $(seq 6390 6489); do
+	listening "$p" && continue
+	redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
+		--daemonize yes --pidfile "$pidfile" --logfile "$dir/redis.log" --dir "$dir"
+	for _ in $(seq 100); do # up to 10s
+		if redis-cli -p "$p" ping 2>/dev/null | grep -q PONG; then
+			port=$p
+			break
+		fi
+		sleep 0.1
+	done
+	[[ -n $port ]] && break
+	echo "ci.sh: redis-server did not come up on port $p:" >&2
+	cat "$dir/redis.log" >&2 || true
+	cleanup
+	mkdir -p "$dir"
+done
+if [[ -z $port ]]; then
+	echo "ci.sh: could not start redis-server" >&2
+	exit 1
+fi
+export OAUTH2X_REDIS_ADDR=127.0.0.1:$port
+echo "ci.sh: redis-server at $OAUTH2X_REDIS_ADDR"
+
+unformatted=$(gofmt -l .)
+if [[ -n $unformatted ]]; then
+	echo "ci.sh: not gofmt'ed:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go vet ./...
+if command -v staticcheck >/dev/null; then
+	staticcheck ./...
+fi
+go test -race -count=1 ./...
