@@ -6,9 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
+
+// ErrInvalidUTF8 is the cause when an answer is not valid UTF-8.
+var ErrInvalidUTF8 = errors.New("answer is not valid UTF-8")
 
 // DuplicateKeyError is the cause when an answer names one key twice in one
 // object. encoding/json keeps the last value and matches keys without
@@ -24,13 +29,19 @@ func (e *DuplicateKeyError) Error() string {
 }
 
 // Unmarshal is json.Unmarshal for answers from the network: it also
-// refuses an answer that names a key twice in one object (in any mix of
-// case, as encoding/json matches them), returning a *DuplicateKeyError.
+// refuses an answer that is not valid UTF-8 ([ErrInvalidUTF8]) or that
+// names a key twice in one object (in any mix of case, as encoding/json
+// matches them), returning a *DuplicateKeyError.
 func Unmarshal(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		// encoding/json would read invalid bytes as U+FFFD: a token that is
+		// not the one the server sent.
+		return ErrInvalidUTF8
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return err
 	}
-	if res := scanJSON(body); res.hasDup {
+	if res := scanJSON(body, 0); res.hasDup {
 		return &DuplicateKeyError{Key: res.dup}
 	}
 	return nil
@@ -50,13 +61,38 @@ var sensitiveKeys = map[string]bool{
 type scanResult struct {
 	dup    string   // first key seen twice in one object
 	hasDup bool     // dup is set
-	values []string // string values of sensitive keys
+	values []string // distinct string values of sensitive keys, at most maxValues
+	many   bool     // there were more than maxValues
 	cut    int      // offset where the body ends inside a sensitive value; -1: it does not
 }
 
+// maxValues bounds how many token values Scrub redacts one by one: a real
+// answer carries two or three, and redacting each of thousands through a
+// megabyte would cost minutes.
+const maxValues = 16
+
+// keep adds v to the values unless it is empty or already there.
+func (r *scanResult) keep(vs ...string) {
+	for _, v := range vs {
+		if v == "" || slices.Contains(r.values, v) {
+			continue
+		}
+		if len(r.values) == maxValues {
+			r.many = true
+			return
+		}
+		r.values = append(r.values, v)
+	}
+}
+
+// maxNested bounds how many times scanJSON looks inside a string holding
+// JSON.
+const maxNested = 2
+
 // scanJSON walks body token by token, as far as it is valid JSON: a
-// truncated answer is walked up to where it breaks off.
-func scanJSON(body []byte) scanResult {
+// truncated answer is walked up to where it breaks off. depth counts the
+// strings holding JSON it is inside.
+func scanJSON(body []byte, depth int) scanResult {
 	res := scanResult{cut: -1}
 	type frame struct {
 		obj     bool
@@ -107,8 +143,14 @@ func scanJSON(body []byte) scanResult {
 				top.key, top.wantKey = k, false
 				continue
 			}
-			if top != nil && top.obj && sensitiveKeys[top.key] && v != "" {
-				res.values = append(res.values, v)
+			if top != nil && top.obj && sensitiveKeys[top.key] {
+				res.keep(v)
+			}
+			if t := strings.TrimSpace(v); depth < maxNested && t != "" && (t[0] == '{' || t[0] == '[') {
+				// A gateway that encodes JSON twice hides the tokens in a string.
+				inner := scanJSON([]byte(t), depth+1)
+				res.keep(inner.values...)
+				res.many = res.many || inner.many
 			}
 			valueDone()
 		default:
@@ -132,16 +174,21 @@ func foldKey(s string) string {
 	}, s)
 }
 
+// Withheld replaces a body, or a text taken from one, that carries too
+// many token values to redact them one by one.
+const Withheld = "[withheld: the answer carries more than 16 token values]"
+
 // Scrub returns body with every secret and every value of a
 // token-bearing key (access_token, refresh_token, id_token, client_secret,
-// code) replaced by "[redacted]", whether the body is JSON, JSON cut short
-// or form-encoded. A body that breaks off inside such a value is cut there.
-// It also returns the values it found, for redacting other texts taken
-// from the same body.
-func Scrub(body []byte, secrets []string) (string, []string) {
+// code) replaced by "[redacted]", whether the body is JSON, JSON cut short,
+// JSON inside a JSON string, or form-encoded. A body that breaks off
+// inside such a value is cut there. It also returns the values it found,
+// for redacting other texts taken from the same body; when there are more
+// than 16 it returns [Withheld] and many is set, and those texts must be
+// withheld too. Its cost is linear in the size of body.
+func Scrub(body []byte, secrets []string) (scrubbed string, values []string, many bool) {
 	s := string(body)
-	found := scanJSON(body)
-	values := found.values
+	found := scanJSON(body, 0)
 	if found.cut >= 0 {
 		s = s[:found.cut] + "[redacted]"
 	}
@@ -149,17 +196,20 @@ func Scrub(body []byte, secrets []string) (string, []string) {
 		if q, err := url.ParseQuery(t); err == nil {
 			for k, vs := range q {
 				if sensitiveKeys[foldKey(k)] {
-					values = append(values, vs...)
+					found.keep(vs...)
 				}
 			}
 		}
 	}
-	all := append(append(make([]string, 0, len(secrets)+len(values)), secrets...), values...)
-	return redact(s, all), values
+	if found.many {
+		return Withheld, found.values, true
+	}
+	return redact(s, append(found.values, secrets...)), found.values, false
 }
 
-// errDuplicate reports whether err is a *DuplicateKeyError.
+// errDuplicate reports whether err is one of Unmarshal's own refusals
+// (a *DuplicateKeyError or ErrInvalidUTF8), whose text quotes no value.
 func errDuplicate(err error) bool {
 	var de *DuplicateKeyError
-	return errors.As(err, &de)
+	return errors.As(err, &de) || errors.Is(err, ErrInvalidUTF8)
 }
