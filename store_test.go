@@ -177,6 +177,15 @@ func TestConfigRefresher(t *testing.T) {
 	if strings.Contains(err.Error(), "dead-rt") || strings.Contains(err.Error(), "plain-secret") {
 		t.Errorf("secret in %q", err)
 	}
+	basic := *conf
+	basic.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
+	_, err = ConfigRefresher(&basic).Refresh(context.Background(), &oauth2.Token{RefreshToken: "dead-rt"})
+	if !errors.As(err, &re) || re.Response == nil || re.Response.Request == nil {
+		t.Fatalf("no response in %v", err)
+	}
+	if req := re.Response.Request; req.GetBody != nil || req.Header.Get("Authorization") != "" {
+		t.Errorf("the error still carries the request's body or Basic credentials")
+	}
 	if _, err := ConfigRefresher(conf).Refresh(context.Background(), &oauth2.Token{}); !errors.Is(err, ErrInvalidGrant) {
 		t.Errorf("no refresh token: %v", err)
 	}

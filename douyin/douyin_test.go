@@ -153,6 +153,11 @@ func assertErr(t *testing.T, err error, kind error, code string, secrets ...stri
 			t.Errorf("no log id in %q", err)
 		}
 	}
+	if re != nil && re.Response != nil && re.Response.Request != nil {
+		if req := re.Response.Request; req.GetBody != nil || (req.Body != nil && req.Body != http.NoBody) || len(req.Header) > 0 {
+			t.Errorf("RetrieveError.Response.Request still carries the request body or headers")
+		}
+	}
 	if !strings.HasPrefix(err.Error(), "douyin: ") {
 		t.Errorf("error not prefixed: %q", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 )
@@ -31,9 +32,11 @@ type Int struct {
 func (n *Int) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+		s, ok := plainString(b)
+		if !ok {
+			if err := json.Unmarshal(b, &s); err != nil {
+				return err
+			}
 		}
 		b = []byte(strings.TrimSpace(s))
 	}
@@ -61,6 +64,10 @@ func (s *String) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) > 0 && b[0] == '"':
+		if v, ok := plainString(b); ok {
+			*s = String(v)
+			return nil
+		}
 		var v string
 		err := json.Unmarshal(b, &v)
 		*s = String(v)
@@ -73,6 +80,23 @@ func (s *String) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return fmt.Errorf("not a string: %.40q", b)
+}
+
+// plainString returns the value of the JSON string literal b when it is
+// printable ASCII without escapes: its bytes between the quotes, which is
+// what json.Unmarshal would return, without json.Unmarshal's cost. Token
+// answers' strings are such literals.
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	in := b[1 : len(b)-1]
+	for _, c := range in {
+		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return "", false
+		}
+	}
+	return string(in), true
 }
 
 // Lifetime checks an expires_in value and turns it into a duration.
@@ -285,6 +309,7 @@ func Classify(provider, op string, err error, secrets ...string) error {
 			}
 		}
 		safe := *re
+		safe.Response = SafeResponse(re.Response)
 		safe.Body = []byte(redact(string(re.Body), secrets))
 		safe.ErrorCode, safe.ErrorDescription = e.Code, e.Description
 		e.Retrieve = &safe

@@ -166,10 +166,8 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 		if e.Kind == nil {
 			e.Kind = kindForStatus(resp.StatusCode)
 		}
-		safe := *resp
-		safe.Body = http.NoBody
 		e.Retrieve = &oauth2.RetrieveError{
-			Response:         &safe,
+			Response:         SafeResponse(resp),
 			Body:             []byte(scrubbed),
 			ErrorCode:        e.Code,
 			ErrorDescription: e.Description,
@@ -262,4 +260,26 @@ func redactErr(err error, secrets []string) error {
 		return &redactedError{msg: r, err: err}
 	}
 	return err
+}
+
+// SafeResponse returns a copy of resp fit to travel in an error: its body
+// is drained, and its request keeps method and URL (query dropped) but no
+// body, no way to replay one, and no headers (Authorization carries the
+// client secret in HTTP Basic).
+func SafeResponse(resp *http.Response) *http.Response {
+	if resp == nil {
+		return nil
+	}
+	safe := *resp
+	safe.Body = http.NoBody
+	if req := resp.Request; req != nil {
+		r := &http.Request{Method: req.Method, Proto: req.Proto, ProtoMajor: req.ProtoMajor, ProtoMinor: req.ProtoMinor, Header: http.Header{}, Host: req.Host, Body: http.NoBody}
+		if req.URL != nil {
+			u := *req.URL
+			u.RawQuery, u.Fragment, u.User = "", "", nil
+			r.URL = &u
+		}
+		safe.Request = r
+	}
+	return &safe
 }
