@@ -13,8 +13,11 @@ package douyin
 
 import (
 	"context"
+	"errors"
+	"log"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -174,18 +177,41 @@ func OpenID(t *oauth2.Token) string { return bytedance.OpenID(t) }
 // oauth2x.NewTokenSource; it is opt-in because renewing needs the
 // renew_refresh_token permission.
 //
-// When Douyin refuses to renew (limit reached: 10020), Refresh returns an
-// [oauth2x.ErrInvalidGrant] error while the refresh token still has Within
-// left, so the token source reports it to Options.OnError and the
-// application can ask the user to authorize again before anything stops
-// working; the current access token keeps being served until it expires.
+// Refresh refreshes first and renews second, so that no failure can leave
+// the token source holding a refresh token that renewal killed. A failed
+// renewal does not fail the refresh: the refreshed token is returned and
+// the failure goes to OnError. When Douyin refuses for good (10020, the
+// limit of five), OnError receives an [oauth2x.ErrInvalidGrant] error while
+// the refresh token still has Within left: time to ask the user to
+// authorize again, before anything stops working. A temporary failure is
+// retried an hour later.
+//
+// A Renewing is safe for concurrent use; it must not be copied after first
+// use.
 type Renewing struct {
+	// Config is the app. Required.
 	Config *Config
 	// Within is how long before the refresh token's expiry it is renewed.
-	// Zero means 5 days.
+	// Optional; zero means 5 days.
 	Within time.Duration
-	// Now is the clock; nil means time.Now.
+	// OnError is told of every failed renewal. Optional; nil logs it with
+	// the standard logger.
+	OnError func(error)
+	// Now is the clock. Optional; nil means time.Now.
 	Now func() time.Time
+
+	mu       sync.Mutex // guards the fields below
+	failedRT string     // the refresh token whose renewal failed last
+	retryAt  time.Time  // when to try renewing failedRT again; zero: never
+}
+
+const renewRetry = time.Hour
+
+func (r *Renewing) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 func (r *Renewing) window() time.Duration {
@@ -195,30 +221,54 @@ func (r *Renewing) window() time.Duration {
 	return 5 * 24 * time.Hour
 }
 
-// RefreshDue returns when t's refresh token enters the renewal window.
+// RefreshDue returns when t's refresh token enters the renewal window, or,
+// after a failed renewal of it, when to try again; the zero time once
+// Douyin has refused it for good.
 func (r *Renewing) RefreshDue(t *oauth2.Token) time.Time {
 	exp := oauth2x.RefreshExpiry(t)
-	if exp.IsZero() {
+	if exp.IsZero() || t == nil {
 		return time.Time{}
 	}
-	return exp.Add(-r.window())
+	due := exp.Add(-r.window())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t.RefreshToken == r.failedRT {
+		if r.retryAt.IsZero() || r.retryAt.After(exp) {
+			return time.Time{}
+		}
+		if r.retryAt.After(due) {
+			due = r.retryAt
+		}
+	}
+	return due
 }
 
-// Refresh renews t's refresh token if it is within the window, then
-// refreshes the access token.
+// Refresh refreshes the access token, then renews the refresh token if it
+// is due.
 func (r *Renewing) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
-	now := time.Now
-	if r.Now != nil {
-		now = r.Now
+	nt, err := r.Config.Refresh(ctx, t)
+	if err != nil {
+		return nil, err
 	}
-	if due := r.RefreshDue(t); !due.IsZero() && !now().Before(due) {
-		nt, err := r.Config.RenewRefreshToken(ctx, t)
-		if err != nil {
-			return nil, err
-		}
-		t = nt
+	if due := r.RefreshDue(nt); due.IsZero() || r.now().Before(due) {
+		return nt, nil
 	}
-	return r.Config.Refresh(ctx, t)
+	renewed, err := r.Config.RenewRefreshToken(ctx, nt)
+	if err == nil {
+		return renewed, nil
+	}
+	r.mu.Lock()
+	r.failedRT, r.retryAt = nt.RefreshToken, time.Time{}
+	if !errors.Is(err, oauth2x.ErrInvalidGrant) {
+		r.retryAt = r.now().Add(renewRetry)
+	}
+	r.mu.Unlock()
+	if r.OnError != nil {
+		r.OnError(err)
+	} else {
+		log.Printf("oauth2x: %v", err)
+	}
+	return nt, nil
 }
 
 // Extra keys of Douyin tokens.

@@ -530,3 +530,28 @@ func TestContextCancellation(t *testing.T) {
 		t.Error("a caller's own cancellation is not temporary")
 	}
 }
+
+func TestRefreshNeverMovesRefreshExpiry(t *testing.T) {
+	fake, conf, ctx := setup(t)
+	tok := login(t, fake, conf, ctx)
+	// An answer that states the refresh token's full life again.
+	fake.RespondNext(douyintest.RefreshTokenPath, 200, `{"data":{"access_token":"act.n","refresh_token":"`+tok.RefreshToken+`","expires_in":1296000,"refresh_expires_in":2592000,"error_code":0},"message":"success"}`)
+	old := *tok
+	old.Expiry = time.Now()
+	nt, err := conf.Refresh(ctx, &old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := oauth2x.RefreshExpiry(nt), oauth2x.RefreshExpiry(tok); !a.Equal(b) {
+		t.Errorf("refresh moved the refresh token's expiry from %v to %v", b, a)
+	}
+	// A shorter remaining life than recorded is believed.
+	fake.RespondNext(douyintest.RefreshTokenPath, 200, `{"data":{"access_token":"act.m","expires_in":1296000,"refresh_expires_in":3600,"error_code":0},"message":"success"}`)
+	nt, err = conf.Refresh(ctx, nt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(oauth2x.RefreshExpiry(nt)); d > time.Hour+time.Second || d < time.Hour-5*time.Second {
+		t.Errorf("refresh expiry in %v, want about an hour", d)
+	}
+}

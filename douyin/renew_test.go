@@ -100,23 +100,76 @@ func TestRenewLimitSurfacesEarly(t *testing.T) {
 	fake.SetNow(clk.Now)
 	ctx = wire.WithClock(ctx, clk.Now)
 	tok := login(t, fake, conf, ctx)
-	tok = tok.WithExtra(map[string]any{"refresh_token_expiry": clk.Now().Add(4 * 24 * time.Hour).Unix()})
 	fake.FailNext(douyintest.RenewRefreshTokenPath, douyintest.CodeRenewLimit, "刷新次数超过限制")
-	errs := make(chan error, 1)
-	r := &douyin.Renewing{Config: conf, Now: clk.Now}
-	src := oauth2x.NewTokenSource(ctx, r, tok, &oauth2x.Options{Now: clk.Now, OnError: func(err error) { errs <- err }})
-	if got, err := src.Token(); err != nil || got.AccessToken != tok.AccessToken {
-		t.Fatalf("Token = %v, %v; the valid access token keeps being served", got, err)
+	renewErrs := make(chan error, 4)
+	r := &douyin.Renewing{Config: conf, Now: clk.Now, OnError: func(err error) { renewErrs <- err }}
+	store := &signalStore{MemoryStore: oauth2x.NewMemoryStore(), saved: make(chan *oauth2.Token, 8)}
+	src := oauth2x.NewTokenSource(ctx, r, tok, &oauth2x.Options{Store: store, Now: clk.Now, OnError: func(err error) { t.Errorf("token source error: %v", err) }})
+	if _, err := src.Token(); err != nil { // loads the empty store
+		t.Fatal(err)
 	}
-	err := <-errs
+
+	// Day 26: the access token is valid, the refresh token has 4 days left.
+	clk.Add(26 * 24 * time.Hour)
+	src.Token()
+	got := <-store.saved
+	err := <-renewErrs
 	if !errors.Is(err, oauth2x.ErrInvalidGrant) {
-		t.Fatalf("reported %v, want ErrInvalidGrant while the refresh token still lives", err)
+		t.Fatalf("renewal failure = %v, want ErrInvalidGrant while the refresh token still lives", err)
 	}
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.ErrorCode != "10020" {
 		t.Errorf("RetrieveError = %v", re)
 	}
-	if got, err := src.Token(); err != nil || got.AccessToken != tok.AccessToken {
-		t.Errorf("after the refusal Token = %v, %v", got, err)
+	if got.RefreshToken != tok.RefreshToken || got.AccessToken == tok.AccessToken {
+		t.Errorf("after the refusal the source holds %v; want a refreshed access token and the same, live refresh token", got)
+	}
+	// The refusal is not retried, and the refresh token keeps refreshing
+	// the access token until it dies.
+	clk.Add(3*24*time.Hour + 23*time.Hour)
+	for range 10 {
+		if _, err := src.Token(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fake.Calls(douyintest.RenewRefreshTokenPath); n != 1 {
+		t.Errorf("renew calls = %d, want 1", n)
+	}
+	select {
+	case err := <-renewErrs:
+		t.Errorf("renewal tried again: %v", err)
+	default:
+	}
+}
+
+func TestRenewingKeepsRefreshedTokenWhenRenewFails(t *testing.T) {
+	fake, conf, ctx := setup(t)
+	clk := &testClock{t: time.Now()}
+	fake.SetNow(clk.Now)
+	ctx = wire.WithClock(ctx, clk.Now)
+	tok := login(t, fake, conf, ctx)
+	clk.Add(27 * 24 * time.Hour)
+	fake.FailNext(douyintest.RenewRefreshTokenPath, douyintest.CodeSystemError, "系统繁忙")
+	var reported []error
+	r := &douyin.Renewing{Config: conf, Now: clk.Now, OnError: func(err error) { reported = append(reported, err) }}
+	nt, err := r.Refresh(ctx, tok)
+	if err != nil {
+		t.Fatalf("Refresh = %v; a failed renewal must not fail the refresh", err)
+	}
+	if len(reported) != 1 || !oauth2x.IsTemporary(reported[0]) {
+		t.Errorf("reported %v, want one temporary error", reported)
+	}
+	// The refresh token it returns is alive.
+	if _, err := conf.Refresh(ctx, nt); err != nil {
+		t.Errorf("the returned refresh token is dead: %v", err)
+	}
+	// Retried an hour later, and then renewed.
+	if due := r.RefreshDue(nt); !due.Equal(clk.Now().Add(time.Hour)) {
+		t.Errorf("RefreshDue = %v, want an hour from now", due)
+	}
+	clk.Add(time.Hour)
+	renewed, err := r.Refresh(ctx, nt)
+	if err != nil || renewed.RefreshToken == nt.RefreshToken {
+		t.Errorf("second try: %v, %v", renewed, err)
 	}
 }

@@ -165,21 +165,24 @@ func TokenDecoderAt(op string, prev *oauth2.Token, now time.Time) wire.Decoder {
 		}
 		f := a.Fields()
 		if prev != nil {
-			carry(f, prev)
+			carry(f, prev, now, true)
 		}
 		return f.Token(now), nil
 	}
 }
 
-// carry fills what a refresh answer left out from the previous token.
-func carry(f *wire.TokenFields, prev *oauth2.Token) {
+// carry fills what an answer left out from the previous token. After a
+// refresh (not a renewal), the refresh token's expiry is the earlier of
+// the previous one and the one the answer implies: on this platform a
+// refresh never moves it, whatever refresh_expires_in the answer carries.
+func carry(f *wire.TokenFields, prev *oauth2.Token, now time.Time, refresh bool) {
 	if f.RefreshToken == "" {
 		f.RefreshToken = prev.RefreshToken
 	}
-	if f.RefreshToken == prev.RefreshToken && f.RefreshIn == 0 {
-		// The refresh token's own expiry does not move on refresh.
-		if v := prev.Extra(wire.ExtraRefreshExpiry); v != nil {
-			f.Extra[wire.ExtraRefreshExpiry] = v
+	if old, ok := wire.ExtraInt(prev, wire.ExtraRefreshExpiry); ok && refresh {
+		if f.RefreshIn == 0 || now.Add(f.RefreshIn).Unix() > old {
+			f.RefreshIn = 0
+			f.Extra[wire.ExtraRefreshExpiry] = old
 		}
 	}
 	for _, k := range []string{ExtraOpenID, ExtraScope} {

@@ -177,7 +177,7 @@ func (p *Platform) Renew(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.
 		if ans.LogID != "" {
 			f.Extra[ExtraLogID] = ans.LogID
 		}
-		carry(f, t)
+		carry(f, t, wire.Clock(ctx), false)
 		nt := f.Token(wire.Clock(ctx))
 		nt.Expiry, nt.ExpiresIn = t.Expiry, t.ExpiresIn
 		return nt, nil
