@@ -578,3 +578,74 @@ func TestLifetimeRecordedForHalfLifeRule(t *testing.T) {
 		t.Errorf("refreshes = %d, want 1", n)
 	}
 }
+
+// stable answers with the current token while it lives, as Douyin's
+// stable client token endpoint does.
+type stable struct {
+	clock *clock
+	calls atomic.Int32
+	cur   atomic.Pointer[oauth2.Token]
+}
+
+func (s *stable) Refresh(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+	n := s.calls.Add(1)
+	if t := s.cur.Load(); t != nil && s.clock.Now().Before(t.Expiry) {
+		return t, nil
+	}
+	t := &oauth2.Token{AccessToken: fmt.Sprintf("clt-%d", n), Expiry: s.clock.Now().Add(2 * time.Hour), ExpiresIn: 7200}
+	s.cur.Store(t)
+	return t, nil
+}
+
+func TestSameTokenAgainIsNotRefreshedInALoop(t *testing.T) {
+	c := newClock()
+	r := &stable{clock: c}
+	s := newTokenSource(context.Background(), r, nil, &Options{Now: c.Now, ExpireEarly: time.Minute})
+	wait := func() {
+		s.mu.Lock()
+		f := s.flight
+		s.mu.Unlock()
+		if f != nil {
+			<-f.done
+		}
+	}
+	first, err := s.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Add(2*time.Hour - 30*time.Second) // inside the early window
+	for range 20 {
+		if got, err := s.Token(); err != nil || got != first {
+			t.Fatalf("Token = %v, %v", got, err)
+		}
+		wait()
+	}
+	if n := r.calls.Load(); n != 2 {
+		t.Errorf("upstream calls in the early window = %d, want 2 (one got the same token back)", n)
+	}
+	c.Add(25 * time.Second) // within MinValid of expiry: served to its end
+	for range 20 {
+		s.Token()
+		wait()
+	}
+	if n := r.calls.Load(); n > 3 {
+		t.Errorf("upstream calls near expiry = %d, want at most 3", n)
+	}
+	c.Add(10 * time.Second) // expired: a new token
+	if got, err := s.Token(); err != nil || got.AccessToken == first.AccessToken {
+		t.Errorf("after expiry Token = %v, %v", got, err)
+	}
+}
+
+func TestOwnRefreshTimeoutIsTemporary(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	u.gate = make(chan struct{}) // never opens: the flight's own timeout ends it
+	src := NewTokenSource(context.Background(), RefresherFunc(func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+		_, err := u.Refresh(ctx, t)
+		return nil, &Error{Provider: "test", Op: "refresh", Cause: err}
+	}), expiredToken(c), &Options{Now: c.Now, RefreshTimeout: 10 * time.Millisecond})
+	if _, err := src.Token(); !IsTemporary(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Token = %v, want a temporary error from the refresh timeout", err)
+	}
+}

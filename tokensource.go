@@ -98,6 +98,10 @@ type TokenSource struct {
 
 	cur atomic.Pointer[state]
 
+	// flying is set while flight is not nil, so that reads inside the
+	// early window skip the mutex while a refresh is in flight.
+	flying atomic.Bool
+
 	mu     sync.Mutex // guards flight and the fields below
 	flight *flight
 	fails  int // consecutive temporary failures
@@ -221,7 +225,7 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	st := s.cur.Load()
 	now := s.now()
 	if st.servable(now) {
-		if !st.due.IsZero() && !now.Before(st.due) && st.dead == nil {
+		if !st.due.IsZero() && !now.Before(st.due) && st.dead == nil && !s.flying.Load() {
 			s.background(now)
 		}
 		return st.tok, nil
@@ -265,6 +269,7 @@ func (s *TokenSource) start(bg bool) *flight {
 func (s *TokenSource) startLocked(bg bool) *flight {
 	f := &flight{done: make(chan struct{})}
 	s.flight = f
+	s.flying.Store(true)
 	go s.run(f, bg)
 	return f
 }
@@ -281,7 +286,7 @@ func (s *TokenSource) run(f *flight, bg bool) {
 	unlock := func() {}
 	if l, ok := s.opts.Store.(Locker); ok {
 		if u, err := l.Lock(ctx); err != nil {
-			f.err = s.failed(&StoreError{Op: "lock", Err: err})
+			f.err = s.failed(&StoreError{Op: "lock", Err: err, temporary: ctx.Err() != nil})
 		} else {
 			unlock = u
 		}
@@ -292,6 +297,7 @@ func (s *TokenSource) run(f *flight, bg bool) {
 
 	s.mu.Lock()
 	s.flight = nil
+	s.flying.Store(false)
 	if f.err == nil {
 		s.fails = 0
 	}
@@ -334,11 +340,15 @@ func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
 		return nil, st.dead
 	}
 	tok, err := s.r.Refresh(ctx, st.tok)
-	if err == nil && (tok == nil || tok.AccessToken == "") {
+	switch {
+	case err != nil:
+	case tok == nil || tok.AccessToken == "":
 		err = &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrBadResponse, Cause: errors.New("refresher returned no access token")}
+	case !tok.Expiry.IsZero() && !s.now().Before(tok.Expiry):
+		err = &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrBadResponse, Cause: errors.New("refresher returned an expired token")}
 	}
 	if err != nil {
-		return nil, s.failed(err)
+		return nil, s.failed(ownTimeout(ctx, err))
 	}
 	if tok.ExpiresIn == 0 && !tok.Expiry.IsZero() {
 		// Record the lifetime (x/oauth2's clientcredentials leaves it out):
@@ -349,6 +359,17 @@ func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
 		tok = &c
 	}
 	next := s.stateFor(tok)
+	if same := st.tok != nil && tok.AccessToken == st.tok.AccessToken; same || !next.servable(now) {
+		// The refresh gave the same token again (Douyin's stable client
+		// token does so while it lives) or one with less than MinValid
+		// left: nothing better is to be had before it expires, so it is
+		// served to its end and refreshed then, not again and again.
+		end := tok.Expiry
+		if same && now.Before(end.Add(-s.opts.MinValid)) {
+			end = end.Add(-s.opts.MinValid)
+		}
+		next.expiry, next.refresh, next.due = end, end, end
+	}
 	if store != nil {
 		// Saved before it is handed out; kept even when saving fails.
 		return tok, s.save(ctx, next)
@@ -428,10 +449,31 @@ func newer(a, b *oauth2.Token) bool {
 type StoreError struct {
 	Op  string // "load", "save" or "lock"
 	Err error
+
+	temporary bool // the lock was not had within RefreshTimeout
 }
 
 // Error names the store operation and its failure.
 func (e *StoreError) Error() string { return "oauth2x: token store " + e.Op + ": " + e.Err.Error() }
 
-// Unwrap returns the store's own error.
-func (e *StoreError) Unwrap() error { return e.Err }
+// Unwrap returns the store's own error, and [ErrTemporary] when the lock
+// was not had within Options.RefreshTimeout.
+func (e *StoreError) Unwrap() []error {
+	if e.temporary {
+		return []error{e.Err, ErrTemporary}
+	}
+	return []error{e.Err}
+}
+
+// ownTimeout gives an error caused by the flight's own RefreshTimeout the
+// kind it lacks: to a caller it is a temporary failure, not a cancellation
+// of its own.
+func ownTimeout(ctx context.Context, err error) error {
+	var e *Error
+	if ctx.Err() == nil || !errors.As(err, &e) || e.Kind != nil {
+		return err
+	}
+	c := *e
+	c.Kind = ErrTemporary
+	return &c
+}
