@@ -41,8 +41,8 @@ func Unmarshal(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		return err
 	}
-	if res := scanJSON(body, 0); res.hasDup {
-		return &DuplicateKeyError{Key: res.dup}
+	if dup, ok := dupKey(body); ok {
+		return &DuplicateKeyError{Key: dup}
 	}
 	return nil
 }
