@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -203,6 +204,27 @@ var rfcKinds = map[string]error{
 	"invalid_token":           ErrInvalidToken, // RFC 6750
 }
 
+// rfcKind classifies an RFC 6749 error answer by its code, then by its
+// status: a code the library does not know is the provider's refusal, unless
+// the status says busy; a 400 that says nothing more is a dead code or
+// refresh token (RFC 6749 5.2), as the Fantem gateway answers them.
+func rfcKind(code string, status int) error {
+	if k := rfcKinds[code]; k != nil {
+		return k
+	}
+	switch {
+	case status >= 500 || status == http.StatusTooManyRequests:
+		return kindForStatus(status)
+	case code != "" && strings.Trim(code, "abcdefghijklmnopqrstuvwxyz_") == "":
+		return ErrRejected
+	case code != "":
+		return ErrBadResponse // not an error code at all: a number, a sentence
+	case status == http.StatusBadRequest:
+		return ErrInvalidGrant
+	}
+	return kindForStatus(status)
+}
+
 // DecodeRFC6749 decodes a standard token answer (JSON, numbers or strings),
 // classifying errors by the body's "error" field before the status. Expiries
 // are stamped with time.Now; see DecodeRFC6749At.
@@ -220,20 +242,10 @@ func decodeRFC6749(now time.Time, status int, body []byte) (*oauth2.Token, *Erro
 	jerr := Unmarshal(body, &a)
 	if jerr == nil && a.Error != "" {
 		code := string(a.Error)
-		kind := rfcKinds[code]
-		if kind == nil {
-			kind = kindForStatus(status)
-		}
-		return nil, &Error{Kind: kind, Code: code, Description: string(a.ErrorDescription)}
+		return nil, &Error{Kind: rfcKind(code, status), Code: code, Description: string(a.ErrorDescription)}
 	}
 	if status < 200 || status > 299 {
-		e := &Error{Kind: kindForStatus(status)}
-		if status == 400 {
-			// Servers that say nothing more answer 400 for an unknown code or
-			// refresh token (RFC 6749 5.2 makes that invalid_grant).
-			e.Kind = ErrInvalidGrant
-		}
-		return nil, e
+		return nil, &Error{Kind: rfcKind("", status)}
 	}
 	if jerr != nil {
 		return nil, &Error{Kind: ErrBadResponse, Cause: fmt.Errorf("answer is not a token: %w", ScrubJSONError(jerr))}
@@ -301,13 +313,7 @@ func Classify(provider, op string, err error, secrets ...string) error {
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode
 		}
-		e.Kind = rfcKinds[e.Code]
-		if e.Kind == nil {
-			e.Kind = kindForStatus(e.Status)
-			if e.Status == 400 {
-				e.Kind = ErrInvalidGrant
-			}
-		}
+		e.Kind = rfcKind(e.Code, e.Status)
 		safe := *re
 		safe.Response = SafeResponse(re.Response)
 		safe.Body = []byte(redact(string(re.Body), secrets))

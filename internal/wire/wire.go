@@ -161,7 +161,8 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 		}
 		secrets := append(found, r.Secrets...)
 		e.Description = redact(e.Description, secrets)
-		e.LogID = redact(e.LogID, secrets)
+		e.LogID = token(redact(e.LogID, secrets), 64)
+		e.Code = token(redact(e.Code, secrets), 64)
 		e.Cause = redactErr(e.Cause, secrets)
 		if e.Kind == nil {
 			e.Kind = kindForStatus(resp.StatusCode)
@@ -282,4 +283,16 @@ func SafeResponse(resp *http.Response) *http.Response {
 		safe.Request = r
 	}
 	return &safe
+}
+
+// token keeps an identifier from an answer fit to print unquoted in a log
+// line: printable ASCII without spaces, at most max bytes.
+func token(s string, max int) string {
+	b := make([]byte, 0, min(len(s), max))
+	for i := 0; i < len(s) && len(b) < max; i++ {
+		if c := s[i]; c > ' ' && c < 0x7f {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
