@@ -3,14 +3,15 @@
 package oauth2x
 
 import (
-	"errors"
 	"os"
+	"time"
 )
 
-// tryLockFile is unsupported off Unix: FileStore's lock then fails clearly
-// instead of silently not excluding anyone.
-func tryLockFile(*os.File) (bool, error) {
-	return false, errors.New("oauth2x: FileStore locking needs a Unix system")
+// tryLockFile takes the lock by creating a marker beside the lock file:
+// this system has no flock. A holder that dies leaves the marker, which
+// the next holder removes once it is stale (see staleLock).
+func tryLockFile(f *os.File) (bool, error) {
+	return tryExclusive(f.Name()+".held", time.Now())
 }
 
-func unlockFile(*os.File) {}
+func unlockFile(f *os.File) { os.Remove(f.Name() + ".held") }

@@ -243,3 +243,24 @@ func TestFileStoreChild(t *testing.T) {
 	}
 	fmt.Printf("TOKEN %s %s\n", tok.AccessToken, tok.RefreshToken)
 }
+
+// TestExclusiveMarker tests the lock used where there is no flock.
+func TestExclusiveMarker(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.lock.held")
+	now := time.Now()
+	if ok, err := tryExclusive(path, now); !ok || err != nil {
+		t.Fatalf("first take = %v, %v", ok, err)
+	}
+	if ok, err := tryExclusive(path, now); ok || err != nil {
+		t.Fatalf("second take while held = %v, %v", ok, err)
+	}
+	// A holder that died: its marker goes stale, is removed, and the lock
+	// is had on the next try.
+	later := now.Add(staleLock + time.Minute)
+	if ok, _ := tryExclusive(path, later); ok {
+		t.Fatal("took a stale marker without removing it first")
+	}
+	if ok, err := tryExclusive(path, later); !ok || err != nil {
+		t.Fatalf("take after the stale marker = %v, %v", ok, err)
+	}
+}
