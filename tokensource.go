@@ -145,7 +145,8 @@ type flight struct {
 //
 // ctx supplies values (such as oauth2.HTTPClient) to refreshes; its
 // cancellation stops Token from waiting but does not cancel a refresh that
-// other callers share. Use [TokenSource.TokenContext] to bound one wait.
+// other callers share. The source returned is a *[TokenSource]; assert it
+// to use [TokenSource.TokenContext], which bounds one wait with a context.
 func NewTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Options) oauth2.TokenSource {
 	return newTokenSource(ctx, r, t, opts)
 }

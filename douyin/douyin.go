@@ -154,8 +154,13 @@ func (c *Config) StableClientToken(ctx context.Context) (*oauth2.Token, error) {
 	return platform.ClientToken(ctx, c.app(), true)
 }
 
-// ClientTokenSource returns a token source of app-level tokens that fetches
-// a new one as the current one nears expiry.
+// ClientTokenSource returns a token source of app-level tokens, for one
+// process, that fetches a new one as the current one nears expiry. Each
+// fetch invalidates all but the newest two client tokens after five
+// minutes, so processes that each run their own knock each other out: for
+// several processes, use oauth2x.NewTokenSource with ClientTokenRefresher
+// and a shared store (a FileStore, or redisstore), or ClientTokenRefresher(true)
+// for the stable endpoint.
 func (c *Config) ClientTokenSource(ctx context.Context) oauth2.TokenSource {
 	return oauth2x.NewTokenSource(ctx, c.ClientTokenRefresher(false), nil, nil)
 }

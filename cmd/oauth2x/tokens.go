@@ -244,6 +244,14 @@ func rotate(ctx context.Context, p *provider, store *oauth2x.FileStore, op func(
 		return nil, nil, p.failed(err)
 	}
 	if err := store.Save(ctx, tok); err != nil {
+		// The old refresh token may be dead already: keep the new one
+		// somewhere before giving up.
+		if b, merr := oauth2x.MarshalToken(tok); merr == nil {
+			spare := store.Path + ".unsaved"
+			if werr := os.WriteFile(spare, b, 0o600); werr == nil {
+				return nil, nil, fmt.Errorf("%s: saving the new token to %s: %w; it was written to %s instead: move it over %s", p.name, store.Path, err, spare, store.Path)
+			}
+		}
 		return nil, nil, fmt.Errorf("%s: saving the new token to %s: %w; if the provider rotated the refresh token, run `oauth2x login %s`", p.name, store.Path, err, p.name)
 	}
 	return old, tok, nil
