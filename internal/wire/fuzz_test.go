@@ -49,7 +49,9 @@ func FuzzDecodeRFC6749(f *testing.F) {
 			if tok.ExpiresIn < 0 || time.Duration(tok.ExpiresIn)*time.Second > MaxLifetime {
 				t.Fatalf("ExpiresIn = %d", tok.ExpiresIn)
 			}
-			if err := Unmarshal(body, new(map[string]any)); err != nil {
+			// Its own checks (UTF-8, duplicate keys) passed; numbers
+			// stay text, as wire.String keeps them.
+			if err := Unmarshal(body, new(map[string]json.RawMessage)); err != nil {
 				t.Fatalf("token from a body Unmarshal refuses: %v", err)
 			}
 		default:
