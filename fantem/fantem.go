@@ -141,12 +141,15 @@ func (c *Config) TokenSource(ctx context.Context, t *oauth2.Token) oauth2.TokenS
 }
 
 // Client returns an HTTP client that sends t's access token as
-// "Authorization: Bearer", refreshing as needed. Its transport is the one
-// of the client under oauth2.HTTPClient in ctx, if any.
+// "Authorization: Bearer", refreshing as needed; a request waits for a
+// refresh only as long as its context allows. Its transport is the one of
+// the client under oauth2.HTTPClient in ctx, if any.
 func (c *Config) Client(ctx context.Context, t *oauth2.Token) *http.Client {
-	return &http.Client{Transport: &oauth2.Transport{
+	return &http.Client{Transport: &wire.HeaderTransport{
 		Source: c.TokenSource(ctx, t),
 		Base:   wire.ContextClient(ctx).Transport,
+		Header: "Authorization",
+		Scheme: "Bearer",
 	}}
 }
 

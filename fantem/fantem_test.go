@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,5 +267,29 @@ func TestBridge(t *testing.T) {
 		if _, err := cc.Token(bctx); !errors.As(err, &re) || re.ErrorCode != "unsupported_grant_type" {
 			t.Errorf("style %d: client credentials: %v", style, err)
 		}
+	}
+}
+
+func TestClientHonoursRequestContextDuringRefresh(t *testing.T) {
+	fake := fantemtest.NewServer()
+	defer fake.Close()
+	entered, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	var once sync.Once
+	fake.SetHook(func(path string) {
+		if path == fantemtest.TokenPath {
+			once.Do(func() { close(entered) })
+			<-release
+		}
+	})
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
+	conf := &fantem.Config{ClientID: fake.ClientID, Endpoint: fake.Endpoint()}
+	client := conf.Client(ctx, &oauth2.Token{AccessToken: "old", RefreshToken: "rt", Expiry: time.Now().Add(-time.Minute)})
+	reqCtx, cancel := context.WithCancel(context.Background())
+	go func() { <-entered; cancel() }()
+	req, _ := http.NewRequestWithContext(reqCtx, "GET", fake.URL+fantemtest.APIPath, nil)
+	_, err := client.Do(req)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Do = %v, want context.Canceled while the refresh is held", err)
 	}
 }

@@ -9,12 +9,15 @@ import (
 )
 
 // HeaderTransport sends the access token from Source in the header named
-// Header, with no scheme prefix ("access-token: act.…"). It is safe for
-// concurrent use when Source is.
+// Header, after Scheme: "access-token: act.…" with no scheme, or
+// "Authorization: Bearer …". Unlike oauth2.Transport, it waits for a
+// refresh only as long as the request's context allows, when Source is a
+// ContextSource. It is safe for concurrent use when Source is.
 type HeaderTransport struct {
 	Source oauth2.TokenSource
 	Base   http.RoundTripper // nil: http.DefaultTransport
 	Header string
+	Scheme string // "Bearer", or empty for the bare token
 }
 
 // RoundTrip implements http.RoundTripper. Per its contract it does not
@@ -28,7 +31,11 @@ func (t *HeaderTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	r2 := req.Clone(req.Context()) // shares req.Body, which base now owns
-	r2.Header.Set(t.Header, tok.AccessToken)
+	if t.Scheme != "" {
+		r2.Header.Set(t.Header, t.Scheme+" "+tok.AccessToken)
+	} else {
+		r2.Header.Set(t.Header, tok.AccessToken)
+	}
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
