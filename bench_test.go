@@ -32,9 +32,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
+	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
-	"github.com/oauth2x/oauth2x/internal/bytedancetest"
 )
 
 // benchRFC is a minimal RFC 6749 token endpoint at /token: single-use

@@ -13,9 +13,9 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/oauth2x/oauth2x"
+	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
-	"github.com/oauth2x/oauth2x/internal/bytedancetest"
 )
 
 func TestBridgePlainOAuth2Flows(t *testing.T) {

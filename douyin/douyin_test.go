@@ -16,9 +16,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
+	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
-	"github.com/oauth2x/oauth2x/internal/bytedancetest"
 )
 
 const redirect = "https://app.example/callback"

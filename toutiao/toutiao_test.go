@@ -13,7 +13,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/oauth2x/oauth2x"
-	"github.com/oauth2x/oauth2x/internal/bytedancetest"
+	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/toutiao"
 	"github.com/oauth2x/oauth2x/toutiao/toutiaotest"
 )

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
-	"github.com/oauth2x/oauth2x/internal/bytedancetest"
 )
 
 // syncBuffer is an io.Writer safe for the command's goroutines.

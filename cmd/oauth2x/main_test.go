@@ -21,8 +21,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
+	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
-	"github.com/oauth2x/oauth2x/internal/bytedancetest"
 )
 
 // asCommand, set in a child's environment, makes the test binary run the

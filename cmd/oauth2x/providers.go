@@ -13,11 +13,11 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
+	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
 	"github.com/oauth2x/oauth2x/fantem"
 	"github.com/oauth2x/oauth2x/fantem/fantemtest"
-	"github.com/oauth2x/oauth2x/internal/bytedancetest"
 	"github.com/oauth2x/oauth2x/toutiao"
 	"github.com/oauth2x/oauth2x/toutiao/toutiaotest"
 )

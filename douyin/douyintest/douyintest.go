@@ -16,8 +16,8 @@ package douyintest
 import (
 	"golang.org/x/oauth2"
 
+	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
-	"github.com/oauth2x/oauth2x/internal/bytedancetest"
 )
 
 // Paths the fake serves, as Douyin does.

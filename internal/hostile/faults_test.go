@@ -14,10 +14,10 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
+	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
 	"github.com/oauth2x/oauth2x/internal/bytedance"
-	"github.com/oauth2x/oauth2x/internal/bytedancetest"
 	"github.com/oauth2x/oauth2x/internal/wire"
 )
 

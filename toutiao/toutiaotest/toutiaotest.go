@@ -16,8 +16,8 @@ package toutiaotest
 import (
 	"golang.org/x/oauth2"
 
+	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/internal/bytedance"
-	"github.com/oauth2x/oauth2x/internal/bytedancetest"
 	"github.com/oauth2x/oauth2x/toutiao"
 )
 

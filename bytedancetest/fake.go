@@ -2,8 +2,10 @@
 // Toutiao) on httptest, behaving as the real one does: HTTP-200 errors,
 // numbers as numbers or strings, single-use codes, refresh-token rotation
 // when asked, renew killing the old refresh token, a new client token
-// killing all but the newest two. Packages douyintest and toutiaotest wrap
-// it.
+// killing all but the newest two. Packages douyintest and toutiaotest run
+// it on Douyin's and Toutiao's paths; start it through them. Its methods
+// (FailNext, RespondNext, Calls, SetRotate, SetStringNumbers, SetNow,
+// SetHook, IssueCode, Revoke, SecretsSeen, Authorize) are theirs.
 package bytedancetest
 
 import (
