@@ -481,7 +481,10 @@ func TestBadAnswers(t *testing.T) {
 			}
 			assertErr(t, err, c.kind, "", code)
 			var re *oauth2.RetrieveError
-			if errors.As(err, &re) && re.Response.StatusCode != c.status {
+			if !errors.As(err, &re) {
+				t.Fatalf("an answered call gave no *oauth2.RetrieveError: %v", err)
+			}
+			if re.Response.StatusCode != c.status {
 				t.Errorf("RetrieveError status = %d, want %d", re.Response.StatusCode, c.status)
 			}
 		})

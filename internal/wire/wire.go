@@ -143,10 +143,10 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 		if errors.Is(err, ErrTooLarge) {
 			kind = ErrBadResponse
 		}
-		return nil, fail(kind, resp.StatusCode, err)
+		return nil, answered(fail(kind, resp.StatusCode, err), resp)
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return nil, fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("token endpoint redirected to %q; not followed", redactURL(resp.Header.Get("Location"), r.Secrets)))
+		return nil, answered(fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("token endpoint redirected to %q; not followed", redactURL(resp.Header.Get("Location"), r.Secrets))), resp)
 	}
 	tok, e := decode(resp.StatusCode, data)
 	if e == nil && (tok == nil || (tok.AccessToken == "" && !r.NoAccessToken)) {
@@ -200,6 +200,14 @@ func kindForStatus(status int) error {
 	default:
 		return ErrBadResponse
 	}
+}
+
+// answered attaches the response to an error about an answer whose body
+// could not be used (too large, cut short, a redirect), so that errors.As
+// with *oauth2.RetrieveError still gives the status; its Body is empty.
+func answered(e *Error, resp *http.Response) *Error {
+	e.Retrieve = &oauth2.RetrieveError{Response: SafeResponse(resp)}
+	return e
 }
 
 // ErrTooLarge is the cause when an answer exceeds MaxBody.
