@@ -148,13 +148,7 @@ func (f *Fake) FailNext(path string, code int, desc string) {
 func (f *Fake) Revoke(openID string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, m := range []map[string]*grant{f.access, f.refresh} {
-		for k, g := range m {
-			if g.openID == openID {
-				delete(m, k)
-			}
-		}
-	}
+	oauthtest.DeleteWhere(func(g *grant) bool { return g.openID == openID }, f.access, f.refresh)
 }
 
 // IssueCode returns a fresh authorization code for the fake's user, as

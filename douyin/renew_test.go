@@ -39,12 +39,18 @@ func (s *signalStore) Save(ctx context.Context, t *oauth2.Token) error {
 	return err
 }
 
-func TestRenewingTokenSource(t *testing.T) {
+// clockedLogin logs in on a fake whose clock, and the engine's, is clk.
+func clockedLogin(t *testing.T) (*douyintest.Server, *douyin.Config, context.Context, *testClock, *oauth2.Token) {
+	t.Helper()
 	fake, conf, ctx := setup(t)
 	clk := &testClock{t: time.Now()}
 	fake.SetNow(clk.Now)
 	ctx = wire.WithClock(ctx, clk.Now)
-	tok := login(t, fake, conf, ctx)
+	return fake, conf, ctx, clk, login(t, fake, conf, ctx)
+}
+
+func TestRenewingTokenSource(t *testing.T) {
+	fake, conf, ctx, clk, tok := clockedLogin(t)
 
 	store := &signalStore{MemoryStore: oauth2x.NewMemoryStore(), saved: make(chan *oauth2.Token, 4)}
 	errs := make(chan error, 4)
@@ -95,11 +101,7 @@ func TestRenewingTokenSource(t *testing.T) {
 }
 
 func TestRenewLimitSurfacesEarly(t *testing.T) {
-	fake, conf, ctx := setup(t)
-	clk := &testClock{t: time.Now()}
-	fake.SetNow(clk.Now)
-	ctx = wire.WithClock(ctx, clk.Now)
-	tok := login(t, fake, conf, ctx)
+	fake, conf, ctx, clk, tok := clockedLogin(t)
 	fake.FailNext(douyintest.RenewRefreshTokenPath, douyintest.CodeRenewLimit, "刷新次数超过限制")
 	renewErrs := make(chan error, 4)
 	r := &douyin.Renewing{Config: conf, Now: clk.Now, OnError: func(err error) { renewErrs <- err }}
@@ -143,11 +145,7 @@ func TestRenewLimitSurfacesEarly(t *testing.T) {
 }
 
 func TestRenewingKeepsRefreshedTokenWhenRenewFails(t *testing.T) {
-	fake, conf, ctx := setup(t)
-	clk := &testClock{t: time.Now()}
-	fake.SetNow(clk.Now)
-	ctx = wire.WithClock(ctx, clk.Now)
-	tok := login(t, fake, conf, ctx)
+	fake, conf, ctx, clk, tok := clockedLogin(t)
 	clk.Add(27 * 24 * time.Hour)
 	fake.FailNext(douyintest.RenewRefreshTokenPath, douyintest.CodeSystemError, "系统繁忙")
 	var reported []error

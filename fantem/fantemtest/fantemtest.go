@@ -139,13 +139,7 @@ func (s *Server) SetPlainErrors(on bool) { s.mu.Lock(); s.plainErrors = on; s.mu
 func (s *Server) Revoke(user string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, m := range []map[string]*grant{s.access, s.refresh} {
-		for k, g := range m {
-			if g.user == user {
-				delete(m, k)
-			}
-		}
-	}
+	oauthtest.DeleteWhere(func(g *grant) bool { return g.user == user }, s.access, s.refresh)
 }
 
 // IssueCode returns a fresh authorization code for the fake's user, as the

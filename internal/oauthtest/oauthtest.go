@@ -117,3 +117,15 @@ func (r *Recorder) TakeAnswer(path string) (Canned, bool) {
 	r.canned[path] = q[1:]
 	return q[0], true
 }
+
+// DeleteWhere deletes from each map the entries whose value matches, as a
+// fake does when a user revokes access.
+func DeleteWhere[G any](match func(G) bool, maps ...map[string]G) {
+	for _, m := range maps {
+		for k, g := range m {
+			if match(g) {
+				delete(m, k)
+			}
+		}
+	}
+}
