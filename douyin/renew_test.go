@@ -27,16 +27,35 @@ func (c *testClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// signalStore is a MemoryStore that reports every save on a channel.
+// signalStore is a MemoryStore that reports each saved token on a channel
+// once the flight that saved it is over. The source releases the store's
+// lock only after it has cleared its flight, so a token received from saved
+// means the next due Token call starts a new flight rather than finding the
+// old one still running.
 type signalStore struct {
 	*oauth2x.MemoryStore
 	saved chan *oauth2.Token
+	last  *oauth2.Token // saved under the lock, not yet reported
 }
 
 func (s *signalStore) Save(ctx context.Context, t *oauth2.Token) error {
-	err := s.MemoryStore.Save(ctx, t)
-	s.saved <- t
-	return err
+	s.last = t
+	return s.MemoryStore.Save(ctx, t)
+}
+
+func (s *signalStore) Lock(ctx context.Context) (func(), error) {
+	unlock, err := s.MemoryStore.Lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		t := s.last
+		s.last = nil
+		unlock()
+		if t != nil {
+			s.saved <- t
+		}
+	}, nil
 }
 
 // clockedLogin logs in on a fake whose clock, and the engine's, is clk.
