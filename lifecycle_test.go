@@ -273,8 +273,13 @@ func TestTemporaryFailureBacksOffWhileTokenValid(t *testing.T) {
 	}
 	// A background flight reports after its waiters are released: the one
 	// failure is received, not counted at once.
-	if err := <-reported; !errors.Is(err, ErrTemporary) {
-		t.Errorf("background failure reported as %v, want ErrTemporary", err)
+	select {
+	case err := <-reported:
+		if !errors.Is(err, ErrTemporary) {
+			t.Errorf("background failure reported as %v, want ErrTemporary", err)
+		}
+	case <-time.After(time.Minute): // a guard against a hang, not a timing
+		t.Fatal("the background failure was never reported")
 	}
 	select {
 	case err := <-reported:
@@ -473,9 +478,12 @@ func TestLockNotTakenIsAnErrorNotADeadlock(t *testing.T) {
 	if !errors.As(err, &se) || se.Op != "lock" || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Token = %v, want a lock StoreError with the deadline", err)
 	}
+	// A caller's own context ends its wait on the lock. (A source whose lock
+	// wait outlasts the test, so the two endings cannot race.)
+	patient := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: time.Hour, OnError: func(error) {}})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := src.TokenContext(ctx); !errors.Is(err, context.Canceled) {
+	if _, err := patient.TokenContext(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("TokenContext = %v, want context.Canceled", err)
 	}
 	if u.calls.Load() != 0 {

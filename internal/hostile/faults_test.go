@@ -209,26 +209,44 @@ func TestContextHonoured(t *testing.T) {
 			sc := newScanner()
 			base := context.WithValue(context.Background(), oauth2.HTTPClient, sc.client(&http.Client{}))
 			h := p.fake(t, sc, base)
-			entered := make(chan struct{}, 64)
+			// Each call gets its own signal, so that a request which never
+			// reached the fake (its deadline passed while dialling) cannot
+			// leave a waiter behind to swallow the next call's signal.
+			var mu sync.Mutex
+			var entered chan struct{}
+			arm := func() chan struct{} {
+				mu.Lock()
+				defer mu.Unlock()
+				entered = make(chan struct{}, 1)
+				return entered
+			}
 			release := make(chan struct{})
 			t.Cleanup(func() { close(release) }) // before the fake closes: cleanups run last-in first-out
 			h.hook(func(string) {
-				entered <- struct{}{}
+				mu.Lock()
+				ch := entered
+				mu.Unlock()
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
 				<-release
 			})
 			for _, c := range p.calls(h.kit) {
-				ctx, cancel := context.WithCancel(base)
-				go func() { <-entered; cancel() }()
-				tok, err := c.do(ctx)
+				held := arm()
+				cctx, cancel := context.WithCancel(base)
+				go func() { <-held; cancel() }()
+				tok, err := c.do(cctx)
+				cancel()
 				checkFailure(t, sc, p.name, c, tok, err, context.Canceled)
 				if !c.bridge && oauth2x.IsTemporary(err) {
 					t.Errorf("%s: the caller's cancellation reported as temporary", c.op)
 				}
 
-				ctx, cancel = context.WithTimeout(base, 20*time.Millisecond)
-				go func() { <-entered }()
-				tok, err = c.do(ctx)
-				cancel()
+				arm()
+				dctx, dcancel := context.WithTimeout(base, 20*time.Millisecond)
+				tok, err = c.do(dctx)
+				dcancel()
 				checkFailure(t, sc, p.name, c, tok, err, context.DeadlineExceeded)
 			}
 			sc.checkURLs(t)

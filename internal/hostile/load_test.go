@@ -63,7 +63,7 @@ func TestLoad(t *testing.T) {
 	for range n / 4 {
 		<-done
 	}
-	clk.add(time.Until(tok.Expiry) - 5*time.Second)
+	clk.add(tok.Expiry.Sub(clk.now()) - 5*time.Second) // 5s before expiry on the source's clock
 	close(late)
 	wg.Wait()
 	elapsed := time.Since(start)
