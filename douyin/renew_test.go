@@ -58,6 +58,23 @@ func (s *signalStore) Lock(ctx context.Context) (func(), error) {
 	}, nil
 }
 
+// await returns the next saved token. A token source error reported on
+// errs (nil: none expected there) fails the test at once, and a minute
+// without a save fails it rather than hanging it; the minute is a guard,
+// not a timing.
+func (s *signalStore) await(t *testing.T, errs <-chan error) *oauth2.Token {
+	t.Helper()
+	select {
+	case tok := <-s.saved:
+		return tok
+	case err := <-errs:
+		t.Fatalf("token source error while waiting for a save: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("no save within a minute")
+	}
+	return nil
+}
+
 // clockedLogin logs in on a fake whose clock, and the engine's, is clk.
 func clockedLogin(t *testing.T) (*douyintest.Server, *douyin.Config, context.Context, *testClock, *oauth2.Token) {
 	t.Helper()
@@ -84,7 +101,7 @@ func TestRenewingTokenSource(t *testing.T) {
 	if got, err := src.Token(); err != nil || got.AccessToken != tok.AccessToken {
 		t.Fatalf("Token = %v, %v; want the current token while refreshing", got, err)
 	}
-	refreshed := <-store.saved
+	refreshed := store.await(t, errs)
 	if fake.Calls(douyintest.RenewRefreshTokenPath) != 0 || refreshed.RefreshToken != tok.RefreshToken {
 		t.Fatalf("renewed with 15 days left")
 	}
@@ -95,7 +112,7 @@ func TestRenewingTokenSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	renewed := <-store.saved
+	renewed := store.await(t, errs)
 	if got.RefreshToken != tok.RefreshToken {
 		t.Errorf("caller was handed a token mid-renewal")
 	}
@@ -133,7 +150,7 @@ func TestRenewLimitSurfacesEarly(t *testing.T) {
 	// Day 26: the access token is valid, the refresh token has 4 days left.
 	clk.Add(26 * 24 * time.Hour)
 	src.Token()
-	got := <-store.saved
+	got := store.await(t, nil)
 	err := <-renewErrs
 	if !errors.Is(err, oauth2x.ErrInvalidGrant) {
 		t.Fatalf("renewal failure = %v, want ErrInvalidGrant while the refresh token still lives", err)
