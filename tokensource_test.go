@@ -298,16 +298,8 @@ func confTestRotationKept(t *testing.T, w *confWorld) {
 func confTestOneRefresh(t *testing.T, w *confWorld) {
 	tok, _ := w.login(t)
 	const n = 64
-	started := make(chan struct{}, n)
-	release := make(chan struct{})
-	w.setHook(func(path string) {
-		if path == w.refreshPath {
-			for range n {
-				<-started
-			}
-			<-release
-		}
-	})
+	gate := oauthtest.NewGate(w.refreshPath, n)
+	w.setHook(gate.Hook)
 	before := w.calls(w.refreshPath)
 	src := oauth2x.NewTokenSource(w.ctx, w.refresher, confExpired(tok), nil)
 	var wg sync.WaitGroup
@@ -317,11 +309,10 @@ func confTestOneRefresh(t *testing.T, w *confWorld) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			started <- struct{}{}
+			gate.Started()
 			toks[i], errs[i] = src.Token()
 		}()
 	}
-	close(release)
 	wg.Wait()
 	for i := range n {
 		if errs[i] != nil {

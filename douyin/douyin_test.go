@@ -19,6 +19,7 @@ import (
 	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
+	"github.com/oauth2x/oauth2x/internal/oauthtest"
 )
 
 const redirect = "https://app.example/callback"
@@ -386,16 +387,8 @@ func TestConcurrentCallersCauseOneRefresh(t *testing.T) {
 	tok := login(t, fake, conf, ctx)
 	tok.Expiry = time.Now().Add(-time.Second)
 	const n = 64
-	started := make(chan struct{}, n)
-	release := make(chan struct{})
-	fake.SetHook(func(path string) {
-		if path == douyintest.RefreshTokenPath {
-			for range n {
-				<-started
-			}
-			<-release
-		}
-	})
+	gate := oauthtest.NewGate(douyintest.RefreshTokenPath, n)
+	fake.SetHook(gate.Hook)
 	src := conf.TokenSource(ctx, tok)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -403,13 +396,12 @@ func TestConcurrentCallersCauseOneRefresh(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			started <- struct{}{}
+			gate.Started()
 			if _, err := src.Token(); err != nil {
 				errs <- err
 			}
 		}()
 	}
-	close(release)
 	wg.Wait()
 	close(errs)
 	for err := range errs {

@@ -129,3 +129,34 @@ func DeleteWhere[G any](match func(G) bool, maps ...map[string]G) {
 		}
 	}
 }
+
+// Gate holds the first request to one path until n callers have said they
+// have started, so that they pile up on one refresh. Later requests pass at
+// once: a second refresh, if a regression makes one, is counted by the
+// test instead of hanging it.
+type Gate struct {
+	path    string
+	n       int
+	started chan struct{}
+	once    sync.Once
+}
+
+// NewGate returns a Gate for n callers on path.
+func NewGate(path string, n int) *Gate {
+	return &Gate{path: path, n: n, started: make(chan struct{}, n)}
+}
+
+// Started is called by each caller just before it asks for a token.
+func (g *Gate) Started() { g.started <- struct{}{} }
+
+// Hook is the fake's hook (SetHook).
+func (g *Gate) Hook(path string) {
+	if path != g.path {
+		return
+	}
+	g.once.Do(func() {
+		for range g.n {
+			<-g.started
+		}
+	})
+}
