@@ -13,14 +13,14 @@
 // refresh token is saved before it is handed out, and a [Store] that also
 // locks lets many processes share one token.
 //
-// Errors from every provider unwrap to *oauth2.RetrieveError (with the
-// provider's code in ErrorCode) and to one of the kinds below; see the
-// README's error guide for what to do about each.
+// Errors from every provider are *[Error] values that unwrap to
+// *oauth2.RetrieveError (with the RFC 6749 code in ErrorCode) and to one of
+// the kinds; [KindOf] classifies any token error, ours or x/oauth2's, the
+// same way. See the README's error guide for what to do about each kind.
 package oauth2x
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -61,7 +61,7 @@ func (f RefresherFunc) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.To
 func ConfigRefresher(c *oauth2.Config) Refresher {
 	return RefresherFunc(func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
 		if t == nil || t.RefreshToken == "" {
-			return nil, &wire.Error{Provider: "oauth2", Op: "refresh", Kind: ErrInvalidGrant, Cause: errNoRefreshToken}
+			return nil, &Error{Provider: "oauth2", Op: "refresh", Kind: ErrInvalidGrant, Cause: errNoRefreshToken}
 		}
 		// A token whose expiry is in the past makes x/oauth2 refresh.
 		old := &oauth2.Token{RefreshToken: t.RefreshToken, Expiry: expired}
@@ -73,47 +73,5 @@ func ConfigRefresher(c *oauth2.Config) Refresher {
 	})
 }
 
-// errNoRefreshToken is the cause when a token without a refresh token is refreshed.
-var errNoRefreshToken = errors.New("token has no refresh token")
-
 // expired is an expiry in the past.
 var expired = time.Unix(1, 0)
-
-// Error kinds. Every error a token call returns matches exactly one of them
-// with errors.Is; each says what the caller should do.
-var (
-	// ErrInvalidGrant: the code, refresh token or grant is dead (used,
-	// expired, revoked, renew limit reached). Send the user through
-	// authorization again.
-	ErrInvalidGrant = wire.ErrInvalidGrant
-	// ErrInvalidClient: the client key, secret or redirect URL is wrong.
-	// Fix the configuration.
-	ErrInvalidClient = wire.ErrInvalidClient
-	// ErrInvalidRequest: a parameter is missing or malformed. Fix the call.
-	ErrInvalidRequest = wire.ErrInvalidRequest
-	// ErrInsufficientScope: the app lacks a permission. Apply for the scope.
-	ErrInsufficientScope = wire.ErrInsufficientScope
-	// ErrInvalidToken: the access token used is invalid or expired. Refresh.
-	ErrInvalidToken = wire.ErrInvalidToken
-	// ErrRateLimited: too many calls. Back off and retry later.
-	ErrRateLimited = wire.ErrRateLimited
-	// ErrTemporary: network failure, 5xx, or the provider is busy. Retry later.
-	ErrTemporary = wire.ErrTemporary
-	// ErrBadResponse: the answer was not a token nor a recognisable error
-	// (HTML from a gateway, cut short, too large). Retry later; report it if
-	// it persists.
-	ErrBadResponse = wire.ErrBadResponse
-	// ErrRejected: the provider refused with a code the library does not
-	// classify. Read the code and description.
-	ErrRejected = wire.ErrRejected
-)
-
-// Error is the type of every error a token call returns. Use errors.Is
-// with the kinds above and errors.As with *oauth2.RetrieveError rather than
-// inspecting it directly; its text names the provider and the call, the
-// provider's code and log id, and never a secret, code or token.
-type Error = wire.Error
-
-// IsTemporary reports whether retrying the same call later may succeed:
-// [ErrTemporary] or [ErrRateLimited].
-func IsTemporary(err error) bool { return wire.IsTemporary(err) }

@@ -133,6 +133,19 @@ func TestExchangeBothEditions(t *testing.T) {
 	}
 }
 
+// rfcCodes are the RFC 6749 codes x/oauth2 code sees for each kind.
+var rfcCodes = map[error]string{
+	oauth2x.ErrInvalidGrant:      "invalid_grant",
+	oauth2x.ErrInvalidClient:     "invalid_client",
+	oauth2x.ErrInvalidRequest:    "invalid_request",
+	oauth2x.ErrInsufficientScope: "invalid_scope",
+	oauth2x.ErrInvalidToken:      "invalid_token",
+	oauth2x.ErrRateLimited:       "slow_down",
+	oauth2x.ErrTemporary:         "temporarily_unavailable",
+	oauth2x.ErrBadResponse:       "server_error",
+	oauth2x.ErrRejected:          "invalid_request",
+}
+
 // assertErr checks kind, provider code, log id and that no secret leaks.
 func assertErr(t *testing.T, err error, kind error, code string, secrets ...string) {
 	t.Helper()
@@ -147,8 +160,14 @@ func assertErr(t *testing.T, err error, kind error, code string, secrets ...stri
 		if !errors.As(err, &re) {
 			t.Fatalf("not a *oauth2.RetrieveError: %v", err)
 		}
-		if re.ErrorCode != code {
-			t.Errorf("ErrorCode = %q, want %q", re.ErrorCode, code)
+		// x/oauth2 code reads the RFC 6749 code; Douyin's number is on
+		// our error type and in the description.
+		if want := rfcCodes[kind]; re.ErrorCode != want {
+			t.Errorf("ErrorCode = %q, want %q", re.ErrorCode, want)
+		}
+		var e *oauth2x.Error
+		if !errors.As(err, &e) || e.Code != code || !strings.Contains(re.ErrorDescription, "error "+code) {
+			t.Errorf("provider code %q lost: %+v, description %q", code, e, re.ErrorDescription)
 		}
 		if !strings.Contains(err.Error(), "log id ") {
 			t.Errorf("no log id in %q", err)

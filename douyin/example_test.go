@@ -49,16 +49,19 @@ func ExampleConfig_Exchange() {
 	fmt.Println("scope:", tok.Extra("scope"))
 	fmt.Println("lives:", tok.ExpiresIn, "s; refresh token:", tok.Extra("refresh_expires_in"), "s")
 
-	// The same code twice: Douyin answers 10007 with HTTP 200.
+	// The same code twice: Douyin answers 10007 with HTTP 200. x/oauth2
+	// code sees the RFC 6749 code; Douyin's number is on *oauth2x.Error.
 	_, err = conf.Exchange(ctx, code)
 	var re *oauth2.RetrieveError
-	fmt.Println("again:", errors.Is(err, oauth2x.ErrInvalidGrant), errors.As(err, &re) && re.ErrorCode == "10007")
+	var e *oauth2x.Error
+	fmt.Println("again:", oauth2x.KindOf(err) == oauth2x.ErrInvalidGrant, errors.As(err, &re) && re.ErrorCode == "invalid_grant",
+		errors.As(err, &e) && e.Code == "10007")
 	// Output:
 	// state: state-123
 	// open id: fake-open-id
 	// scope: user_info
 	// lives: 1296000 s; refresh token: 2592000 s
-	// again: true true
+	// again: true true true
 }
 
 // Call Douyin's APIs: the client sends the token in the access-token

@@ -156,7 +156,8 @@ func TestRenewLimitSurfacesEarly(t *testing.T) {
 		t.Fatalf("renewal failure = %v, want ErrInvalidGrant while the refresh token still lives", err)
 	}
 	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.ErrorCode != "10020" {
+	var e *oauth2x.Error
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" || !errors.As(err, &e) || e.Code != "10020" {
 		t.Errorf("RetrieveError = %v", re)
 	}
 	if got.RefreshToken != tok.RefreshToken || got.AccessToken == tok.AccessToken {

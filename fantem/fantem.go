@@ -126,7 +126,7 @@ var errNoRefreshToken = errors.New("token has no refresh token")
 // answer carries no refresh token, so t's is kept.
 func (c *Config) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
 	if t == nil || t.RefreshToken == "" {
-		return nil, &wire.Error{Provider: "fantem", Op: "refresh", Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken}
+		return nil, wire.Export(&wire.Error{Provider: "fantem", Op: "refresh", Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken})
 	}
 	ps := c.params(wire.Param{Key: "grant_type", Value: "refresh_token"}, wire.Param{Key: "refresh_token", Value: t.RefreshToken})
 	return c.do(ctx, "refresh", ps, t, t.RefreshToken, t.AccessToken)

@@ -210,19 +210,19 @@ func TestErrors(t *testing.T) {
 
 	fake.SetPlainErrors(true)
 	_, err = conf.Refresh(ctx, &oauth2.Token{RefreshToken: "NOT-A-TOKEN"})
-	assertErr(t, err, oauth2x.ErrInvalidGrant, "", 400, "NOT-A-TOKEN")
+	assertErr(t, err, oauth2x.ErrInvalidGrant, "invalid_grant", 400, "NOT-A-TOKEN")
 
 	fake.RespondNext(fantemtest.TokenPath, 400, "<html><body>400 Bad Request</body></html>")
 	_, err = conf.Refresh(ctx, tok)
-	assertErr(t, err, oauth2x.ErrInvalidGrant, "", 400, tok.RefreshToken, tok.AccessToken)
+	assertErr(t, err, oauth2x.ErrInvalidGrant, "invalid_grant", 400, tok.RefreshToken, tok.AccessToken)
 
 	fake.RespondNext(fantemtest.TokenPath, 502, "<html>Bad Gateway</html>")
 	_, err = conf.Refresh(ctx, tok)
-	assertErr(t, err, oauth2x.ErrTemporary, "", 502)
+	assertErr(t, err, oauth2x.ErrTemporary, "temporarily_unavailable", 502)
 
 	fake.RespondNext(fantemtest.TokenPath, 200, `{"access_token":"A","expires_in":"soon"}`)
 	_, err = conf.Refresh(ctx, tok)
-	assertErr(t, err, oauth2x.ErrBadResponse, "", 200)
+	assertErr(t, err, oauth2x.ErrBadResponse, "server_error", 200)
 
 	_, err = conf.Refresh(ctx, &oauth2.Token{AccessToken: "A"})
 	if !errors.Is(err, oauth2x.ErrInvalidGrant) || !strings.HasPrefix(err.Error(), "fantem: ") {

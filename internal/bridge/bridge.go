@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/oauth2x/oauth2x"
 	"github.com/oauth2x/oauth2x/internal/wire"
 )
 
@@ -107,7 +108,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := context.WithValue(req.Context(), oauth2.HTTPClient, t.base)
 	tok, err := t.grant(ctx, t.p.For(id, secret), form)
 	if err != nil {
-		var e *wire.Error
+		var e *oauth2x.Error
 		if req.Context().Err() != nil || (errors.As(err, &e) && e.Status == 0 && (e.Kind == nil || e.Kind == wire.ErrTemporary)) {
 			return nil, err // no answer came: as if the network failed
 		}
@@ -161,49 +162,32 @@ func (t *transport) grant(ctx context.Context, f Flow, form url.Values) (*oauth2
 		}
 		fallthrough
 	default:
-		return nil, &wire.Error{Provider: t.p.Name, Op: "bridge", Kind: wire.ErrInvalidRequest, Code: "unsupported_grant_type",
+		return nil, &oauth2x.Error{Provider: t.p.Name, Op: "bridge", Kind: wire.ErrInvalidRequest, Code: "unsupported_grant_type",
 			Cause: errors.New(strconv.Quote(gt) + ": " + errUnsupported.Error())}
 	}
 }
 
-// rfcCode maps an error kind to the RFC 6749 (or RFC 6750) code and HTTP
-// status that wire.DecodeRFC6749 and wire.Classify map back to the same kind.
-func rfcCode(err error) (code string, status int) {
-	switch {
-	case errors.Is(err, wire.ErrInvalidGrant):
-		return "invalid_grant", http.StatusBadRequest
-	case errors.Is(err, wire.ErrInvalidClient):
-		return "invalid_client", http.StatusUnauthorized
-	case errors.Is(err, wire.ErrInsufficientScope):
-		return "invalid_scope", http.StatusBadRequest
-	case errors.Is(err, wire.ErrInvalidToken):
-		return "invalid_token", http.StatusUnauthorized
-	case errors.Is(err, wire.ErrRateLimited):
-		return "slow_down", http.StatusTooManyRequests
-	case errors.Is(err, wire.ErrTemporary):
-		return "temporarily_unavailable", http.StatusServiceUnavailable
-	case errors.Is(err, wire.ErrBadResponse):
-		return "server_error", http.StatusBadGateway
-	}
-	var e *wire.Error
-	if errors.As(err, &e) && e.Code == "unsupported_grant_type" {
-		return e.Code, http.StatusBadRequest
-	}
-	return "invalid_request", http.StatusBadRequest
-}
-
-// errorResponse turns err into an RFC 6749 error answer. The description
-// is the error's own text, redacted, with the provider's code and log id,
-// less the kind's advice (the RFC code says it).
+// errorResponse turns err into an RFC 6749 error answer: the code and
+// status of its kind (wire.RFCCode), the kind itself in "error_kind" so that
+// oauth2x.KindOf gives back exactly the kind a direct call would have (an
+// unclassified refusal or a malformed answer has no RFC code of its own),
+// and as description the error's own text, redacted, with the provider's
+// code and log id, less the kind's advice.
 func errorResponse(req *http.Request, err error) *http.Response {
-	code, status := rfcCode(err)
+	kind := wire.KindOf(err)
+	code, status := wire.RFCCode(kind)
 	body := map[string]any{"error": code, "error_description": err.Error()}
-	var e *wire.Error
+	if name := wire.KindName(kind); name != "" {
+		body["error_kind"] = name
+	}
+	var e *oauth2x.Error
 	if errors.As(err, &e) {
 		d := *e
 		d.Kind = nil
 		body["error_description"] = d.Error()
-		if e.Code != "" && e.Code != code {
+		if e.Code == "unsupported_grant_type" {
+			body["error"] = e.Code
+		} else if e.Code != "" && e.Code != code {
 			body["provider_code"] = e.Code
 		}
 		if e.LogID != "" {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/oauth2x/oauth2x"
 	"github.com/oauth2x/oauth2x/internal/bridge"
 	"github.com/oauth2x/oauth2x/internal/wire"
 )
@@ -230,9 +231,12 @@ func TestErrorsRoundTripToTheirKind(t *testing.T) {
 		{wire.ErrInvalidToken, "invalid_token", 401},
 		{wire.ErrRateLimited, "slow_down", 429},
 		{wire.ErrTemporary, "temporarily_unavailable", 503},
+		// No RFC code of their own: the kind travels in "error_kind".
+		{wire.ErrBadResponse, "server_error", 502},
+		{wire.ErrRejected, "invalid_request", 400},
 	} {
 		w := newWorld(t, false)
-		w.err = &wire.Error{Provider: "prov", Op: "exchange", Kind: c.kind, Code: "10007", Description: "dead", LogID: "LOG1", Status: 200}
+		w.err = &oauth2x.Error{Provider: "prov", Op: "exchange", Kind: c.kind, Code: "10007", Description: "dead", LogID: "LOG1", Status: 200}
 		conf := w.config(oauth2.AuthStyleInHeader)
 		_, err := conf.Exchange(w.ctx, "code-xyz")
 		var re *oauth2.RetrieveError
@@ -248,12 +252,15 @@ func TestErrorsRoundTripToTheirKind(t *testing.T) {
 		if back := wire.Classify("x", "exchange", err); !errors.Is(back, c.kind) {
 			t.Errorf("%s: classified back as %v", c.code, back)
 		}
+		if back := oauth2x.KindOf(err); back != c.kind {
+			t.Errorf("%s: KindOf gives %v, want %v", c.code, back, c.kind)
+		}
 	}
 }
 
 func TestNoAnswerIsATransportError(t *testing.T) {
 	w := newWorld(t, false)
-	w.err = &wire.Error{Provider: "prov", Op: "exchange", Kind: wire.ErrTemporary, Cause: errors.New("connection refused")}
+	w.err = &oauth2x.Error{Provider: "prov", Op: "exchange", Kind: wire.ErrTemporary, Cause: errors.New("connection refused")}
 	_, err := w.config(oauth2.AuthStyleInParams).Exchange(w.ctx, "c")
 	var re *oauth2.RetrieveError
 	if !errors.Is(err, wire.ErrTemporary) || errors.As(err, &re) {
@@ -265,7 +272,7 @@ func TestCancelledRequest(t *testing.T) {
 	w := newWorld(t, false)
 	ctx, cancel := context.WithCancel(w.ctx)
 	cancel()
-	w.err = &wire.Error{Provider: "prov", Op: "exchange", Cause: context.Canceled}
+	w.err = &oauth2x.Error{Provider: "prov", Op: "exchange", Cause: context.Canceled}
 	_, err := w.config(oauth2.AuthStyleInParams).Exchange(ctx, "c")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)

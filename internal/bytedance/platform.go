@@ -135,7 +135,7 @@ var errNoRefreshToken = errors.New("token has no refresh token")
 // leaves out (the refresh token, its expiry, the open id) is kept from t.
 func (p *Platform) Refresh(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.Token, error) {
 	if t == nil || t.RefreshToken == "" {
-		return nil, &wire.Error{Provider: p.Name, Op: OpRefresh, Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken}
+		return nil, wire.Export(&wire.Error{Provider: p.Name, Op: OpRefresh, Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken})
 	}
 	r := p.request(OpRefresh, PathRefreshToken, wire.Form, a, []wire.Param{
 		{Key: "client_key", Value: a.ClientKey},
@@ -149,7 +149,7 @@ func (p *Platform) Refresh(ctx context.Context, a *App, t *oauth2.Token) (*oauth
 // access token and the rest of t are kept.
 func (p *Platform) Renew(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.Token, error) {
 	if t == nil || t.RefreshToken == "" {
-		return nil, &wire.Error{Provider: p.Name, Op: OpRenew, Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken}
+		return nil, wire.Export(&wire.Error{Provider: p.Name, Op: OpRenew, Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken})
 	}
 	r := p.request(OpRenew, PathRenewRefreshToken, wire.Form, a, []wire.Param{
 		{Key: "client_key", Value: a.ClientKey},

@@ -299,14 +299,14 @@ var kinds = []error{
 }
 
 // kindOf returns the one kind err matches. A bridged call's error is
-// x/oauth2's *oauth2.RetrieveError; it is classified as the library
-// classifies x/oauth2's errors.
+// x/oauth2's *oauth2.RetrieveError; it is classified by oauth2x.KindOf,
+// which must give the kind a direct call gives.
 func kindOf(c call, err error) (error, error) {
 	var re *oauth2.RetrieveError
 	var oe *oauth2x.Error
 	switch {
 	case c.bridge && errors.As(err, &re):
-		err = wire.Classify("bridge", c.op, err)
+		err = oauth2x.KindOf(err)
 	case !errors.As(err, &oe):
 		// A bridged call that got no answer fails as the network would,
 		// with the provider's error inside x/oauth2's.
@@ -344,11 +344,7 @@ func wantKind(name string, bridged bool) error {
 		name == "deep nesting", name == "invalid utf-8", name == "error_code out of range", name == "error_code float":
 		k = oauth2x.ErrBadResponse
 	}
-	if bridged && k == oauth2x.ErrBadResponse {
-		// The bridge answers x/oauth2 "server_error", which reads back as temporary.
-		k = oauth2x.ErrTemporary
-	}
-	return k
+	return k // the bridge keeps the kind: bridged is the same
 }
 
 // checkFailure asserts that a hostile case gave no token, one typed error
@@ -571,12 +567,7 @@ func init() {
 					http.Redirect(w, r, th.URL+r.URL.Path+"?client_secret=x", code)
 				}
 			},
-			want: func(bridged bool) error {
-				if bridged {
-					return oauth2x.ErrTemporary
-				}
-				return oauth2x.ErrBadResponse
-			},
+			want: func(bool) error { return oauth2x.ErrBadResponse }, // the bridge keeps the kind
 		})
 	}
 }

@@ -313,18 +313,18 @@ func Classify(provider, op string, err error, secrets ...string) error {
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode
 		}
-		e.Kind = rfcKind(e.Code, e.Status)
+		e.Kind = RetrieveKind(re)
 		safe := *re
 		safe.Response = SafeResponse(re.Response)
 		safe.Body = []byte(redact(string(re.Body), secrets))
 		safe.ErrorCode, safe.ErrorDescription = e.Code, e.Description
 		e.Retrieve = &safe
-		return e
+		return Export(e)
 	}
 	e.Kind = ErrTemporary
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		e.Kind = nil
 	}
 	e.Cause = redactErr(err, secrets)
-	return e
+	return Export(e)
 }

@@ -106,8 +106,20 @@ func (r *Request) Encode() (body []byte, contentType string, err error) {
 }
 
 // Do performs r and decodes the answer with decode. It returns a token
-// with a non-empty access token, or an *Error; never both, never neither.
+// with a non-empty access token, or an *Error passed through [Export];
+// never both, never neither.
 func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) {
+	t, e := do(ctx, r, decode)
+	if e != nil {
+		if e.Retrieve != nil {
+			e.Retrieve.ErrorCode, e.Retrieve.ErrorDescription = e.retrieveCode(), e.Detail()
+		}
+		return nil, Export(e)
+	}
+	return t, nil
+}
+
+func do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, *Error) {
 	fail := func(kind error, status int, cause error) *Error {
 		return &Error{Provider: r.Provider, Op: r.Op, Kind: kind, Status: status, Cause: redactErr(cause, r.Secrets)}
 	}
@@ -167,12 +179,7 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 		if e.Kind == nil {
 			e.Kind = kindForStatus(resp.StatusCode)
 		}
-		e.Retrieve = &oauth2.RetrieveError{
-			Response:         SafeResponse(resp),
-			Body:             []byte(scrubbed),
-			ErrorCode:        e.Code,
-			ErrorDescription: e.Description,
-		}
+		e.Retrieve = &oauth2.RetrieveError{Response: SafeResponse(resp), Body: []byte(scrubbed)}
 		return nil, e
 	}
 	return tok, nil
