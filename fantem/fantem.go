@@ -60,6 +60,8 @@ type Config struct {
 	Endpoint oauth2.Endpoint
 }
 
+var _ oauth2x.Refresher = (*Config)(nil)
+
 func (c *Config) endpoint() oauth2.Endpoint {
 	e := c.Endpoint
 	if e.AuthURL == "" {
@@ -132,18 +134,26 @@ func (c *Config) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, e
 	return c.do(ctx, "refresh", ps, t, t.RefreshToken, t.AccessToken)
 }
 
-// TokenSource returns a token source that serves t and refreshes it
-// before it expires, built on [oauth2x.NewTokenSource] with no store. To
-// persist tokens or share them between processes, call
-// oauth2x.NewTokenSource(ctx, c, t, &oauth2x.Options{Store: …}) instead.
+// TokenSource returns a token source that behaves as
+// (*oauth2.Config).TokenSource does: it returns t while t has more than ten
+// seconds left (or no expiry), and once it has not, refreshes with
+// [Config.Refresh] in the caller's call and returns the new token, keeping
+// it for the next call. It never refreshes early or in the background, so
+// building one per request from a stored token costs nothing upstream. A
+// caller that stores tokens saves the one Token returns when it differs
+// from t (see the README's quick start). For a long-lived source that
+// refreshes early in the background and persists through a store, use
+// [oauth2x.NewTokenSource].
 func (c *Config) TokenSource(ctx context.Context, t *oauth2.Token) oauth2.TokenSource {
-	return oauth2x.NewTokenSource(ctx, c, t, nil)
+	return wire.ReuseSource(ctx, t, c.Refresh)
 }
 
 // Client returns an HTTP client that sends t's access token as
-// "Authorization: Bearer", refreshing as needed; a request waits for a
-// refresh only as long as its context allows. Its transport is the one of
-// the client under oauth2.HTTPClient in ctx, if any.
+// "Authorization: Bearer", from [Config.TokenSource]: it refreshes only
+// when x/oauth2's would. Its transport is the one of the client under
+// oauth2.HTTPClient in ctx, if any. For a client on a long-lived source
+// (oauth2x.NewTokenSource), use oauth2.NewClient(ctx, src): the gateway's
+// APIs read the standard header.
 func (c *Config) Client(ctx context.Context, t *oauth2.Token) *http.Client {
 	return &http.Client{Transport: &wire.HeaderTransport{
 		Source: c.TokenSource(ctx, t),

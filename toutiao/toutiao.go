@@ -19,6 +19,7 @@ import (
 	"github.com/oauth2x/oauth2x"
 	"github.com/oauth2x/oauth2x/internal/bridge"
 	"github.com/oauth2x/oauth2x/internal/bytedance"
+	"github.com/oauth2x/oauth2x/internal/wire"
 )
 
 // Endpoint is Toutiao's production authorization page (shown to the user
@@ -75,21 +76,41 @@ func (c *Config) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, e
 	return platform.Refresh(ctx, c.app(), t)
 }
 
-// TokenSource returns a token source that serves t and refreshes it
-// before it expires, built on [oauth2x.NewTokenSource] with no store. To
-// persist tokens or share them between processes, call
-// oauth2x.NewTokenSource(ctx, c, t, &oauth2x.Options{Store: …}) instead.
+// TokenSource returns a token source that behaves as
+// (*oauth2.Config).TokenSource does: it returns t while t has more than ten
+// seconds left (or no expiry), and once it has not, refreshes with
+// [Config.Refresh] in the caller's call and returns the new token, keeping
+// it for the next call. It never refreshes early or in the background, so
+// building one per request from a stored token costs nothing upstream. A
+// caller that stores tokens saves the one Token returns when it differs
+// from t (see the README's quick start). For a long-lived source that
+// refreshes early in the background and persists through a store, use
+// [oauth2x.NewTokenSource].
 func (c *Config) TokenSource(ctx context.Context, t *oauth2.Token) oauth2.TokenSource {
-	return oauth2x.NewTokenSource(ctx, c, t, nil)
+	return wire.ReuseSource(ctx, t, c.Refresh)
 }
 
 // Client returns an HTTP client that sends t's access token in the
-// "access-token" header, as the platform's OpenAPI reads it, refreshing as
-// needed. Its transport is the one of the client under oauth2.HTTPClient in
-// ctx, if any. For APIs that read "Authorization: Bearer", use
-// oauth2.NewClient(ctx, c.TokenSource(ctx, t)).
+// "access-token" header, as the platform's OpenAPI reads it, from [Config.TokenSource]:
+// it refreshes only when x/oauth2's would, in the request that needs it.
+// Its transport is the one of the client under oauth2.HTTPClient in ctx,
+// if any. To send the token of another source (a persisting
+// oauth2x.NewTokenSource, say) the same way, use [NewClient]; for APIs that
+// read "Authorization: Bearer", use oauth2.NewClient(ctx, c.TokenSource(ctx, t)).
 func (c *Config) Client(ctx context.Context, t *oauth2.Token) *http.Client {
 	return bytedance.Client(ctx, c.TokenSource(ctx, t))
+}
+
+// NewClient returns an HTTP client that sends the access token of src in
+// the "access-token" header, as the platform's OpenAPI reads it: oauth2.NewClient with the
+// platform's header. src is any oauth2.TokenSource: a [Config.TokenSource],
+// an oauth2x.NewTokenSource that persists through a store, a
+// [Config.ClientTokenSource]. Its transport is the one of the client under
+// oauth2.HTTPClient in ctx, if any. A request waits for a refresh only as
+// long as its context allows when src has a TokenContext method, as
+// oauth2x.NewTokenSource's does.
+func NewClient(ctx context.Context, src oauth2.TokenSource) *http.Client {
+	return bytedance.Client(ctx, src)
 }
 
 // ClientToken fetches an app-level token (client_token, 2 hours). Each new
