@@ -13,7 +13,6 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/oauth2x/oauth2x"
-	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
 )
@@ -30,7 +29,7 @@ func TestBridgePlainOAuth2Flows(t *testing.T) {
 		if err != nil {
 			t.Fatalf("style %d: Exchange: %v", style, err)
 		}
-		if douyin.OpenID(tok) != bytedancetest.DefaultOpenID || tok.ExpiresIn != 1296000 || tok.Type() != "Bearer" {
+		if douyin.OpenID(tok) != douyintest.DefaultOpenID || tok.ExpiresIn != 1296000 || tok.Type() != "Bearer" {
 			t.Errorf("style %d: token %+v open_id %q", style, tok, douyin.OpenID(tok))
 		}
 		if oauth2x.RefreshExpiry(tok).IsZero() {

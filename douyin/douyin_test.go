@@ -16,7 +16,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
-	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
 	"github.com/oauth2x/oauth2x/internal/oauthtest"
@@ -111,7 +110,7 @@ func TestExchangeBothEditions(t *testing.T) {
 			if lo, hi := before.Add(15*24*time.Hour), time.Now().Add(15*24*time.Hour); tok.Expiry.Before(lo) || tok.Expiry.After(hi) {
 				t.Errorf("Expiry = %v, want within [%v, %v]", tok.Expiry, lo, hi)
 			}
-			if got := douyin.OpenID(tok); got != bytedancetest.DefaultOpenID {
+			if got := douyin.OpenID(tok); got != douyintest.DefaultOpenID {
 				t.Errorf("OpenID = %q", got)
 			}
 			if got := tok.Extra("scope"); got != "user_info,video.list" {
@@ -181,7 +180,7 @@ func assertErr(t *testing.T, err error, kind error, code string, secrets ...stri
 	if !strings.HasPrefix(err.Error(), "douyin: ") {
 		t.Errorf("error not prefixed: %q", err)
 	}
-	for _, s := range append(secrets, bytedancetest.DefaultSecret) {
+	for _, s := range append(secrets, douyintest.DefaultClientSecret) {
 		if s != "" && strings.Contains(err.Error(), s) {
 			t.Errorf("error text %q contains secret %q", err, s)
 		}
@@ -282,7 +281,7 @@ func TestRenew(t *testing.T) {
 	fake, conf, ctx := setup(t)
 	tok := login(t, fake, conf, ctx)
 	cur := tok
-	for i := 1; i <= bytedancetest.MaxRenewals; i++ {
+	for i := 1; i <= douyintest.MaxRenewals; i++ {
 		nt, err := conf.RenewRefreshToken(ctx, cur)
 		if err != nil {
 			t.Fatalf("renew %d: %v", i, err)
@@ -349,7 +348,7 @@ func TestClientTokensKnockEachOtherOut(t *testing.T) {
 		t.Fatal("first client token dead inside the grace")
 	}
 	mu.Lock()
-	now = now.Add(bytedancetest.ClientGrace + time.Second)
+	now = now.Add(douyintest.ClientGrace + time.Second)
 	mu.Unlock()
 	if apiOK(t, ctx, fake, first.AccessToken) {
 		t.Error("first client token still valid after a third was fetched and the grace passed")
@@ -360,7 +359,7 @@ func apiOK(t *testing.T, ctx context.Context, fake *douyintest.Server, tok strin
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, "GET", fake.URL+douyintest.APIPath, nil)
 	req.Header.Set("access-token", tok)
-	var a bytedancetest.APIAnswer
+	var a douyintest.APIAnswer
 	do(t, fake.Client(), req, &a)
 	return a.Data.ErrorCode == 0
 }
@@ -383,22 +382,52 @@ func TestClientSendsAccessTokenHeaderAndRefreshes(t *testing.T) {
 	expired := *tok
 	expired.Expiry = time.Now().Add(-time.Minute)
 	client := conf.Client(ctx, &expired)
-	var a bytedancetest.APIAnswer
+	var a douyintest.APIAnswer
 	req, _ := http.NewRequest("GET", fake.URL+douyintest.APIPath, nil)
 	do(t, client, req, &a)
-	if a.Data.ErrorCode != 0 || a.Data.Header != "access-token" || a.Data.OpenID != bytedancetest.DefaultOpenID {
+	if a.Data.ErrorCode != 0 || a.Data.Header != "access-token" || a.Data.OpenID != douyintest.DefaultOpenID {
 		t.Errorf("API saw %+v", a.Data)
 	}
 	if n := fake.Calls(douyintest.RefreshTokenPath); n != 1 {
 		t.Errorf("refreshes = %d, want 1", n)
 	}
 
+	// Douyin's OpenAPI refuses Authorization: Bearer, and so does the fake.
 	bearer := oauth2.NewClient(ctx, conf.TokenSource(ctx, tok))
 	req, _ = http.NewRequest("GET", fake.URL+douyintest.APIPath, nil)
+	a = douyintest.APIAnswer{}
 	do(t, bearer, req, &a)
-	if a.Data.ErrorCode != 0 || a.Data.Header != "authorization" {
-		t.Errorf("API saw %+v via oauth2.NewClient", a.Data)
+	if a.Data.ErrorCode != douyintest.CodeTokenMissing || a.Data.OpenID != "" {
+		t.Errorf("API saw %+v via oauth2.NewClient; want Douyin's refusal", a.Data)
 	}
+}
+
+// TestNewClientSendsAnySourcesToken: a persisting source's token goes in
+// the access-token header too, and its refresh is the source's own.
+func TestNewClientSendsAnySourcesToken(t *testing.T) {
+	fake, conf, ctx := setup(t)
+	tok := login(t, fake, conf, ctx)
+	store := oauth2x.NewMemoryStore()
+	src := oauth2x.NewTokenSource(ctx, conf, confExpired(tok), &oauth2x.Options{Store: store})
+	var a douyintest.APIAnswer
+	req, _ := http.NewRequest("GET", fake.URL+douyintest.APIPath, nil)
+	do(t, douyin.NewClient(ctx, src), req, &a)
+	if a.Data.ErrorCode != 0 || a.Data.Header != "access-token" || a.Data.OpenID != douyintest.DefaultOpenID {
+		t.Errorf("API saw %+v", a.Data)
+	}
+	saved, err := store.Load(ctx)
+	if err != nil || saved == nil || saved.AccessToken == tok.AccessToken {
+		t.Errorf("the refreshed token was not saved: %v, %v", saved, err)
+	}
+	if n := fake.Calls(douyintest.RefreshTokenPath); n != 1 {
+		t.Errorf("refreshes = %d, want 1", n)
+	}
+}
+
+func confExpired(tok *oauth2.Token) *oauth2.Token {
+	old := *tok
+	old.Expiry = time.Now().Add(-time.Minute)
+	return &old
 }
 
 func TestConcurrentCallersCauseOneRefresh(t *testing.T) {

@@ -293,3 +293,32 @@ func TestClientHonoursRequestContextDuringRefresh(t *testing.T) {
 		t.Errorf("Do = %v, want context.Canceled while the refresh is held", err)
 	}
 }
+
+// TestFakeChecksPKCE: a code whose page got a code_challenge is refused
+// without the matching code_verifier, as an RFC 7636 server refuses it, so
+// a test that forgets or garbles the verifier fails here too.
+func TestFakeChecksPKCE(t *testing.T) {
+	fake, conf, ctx := setup(t)
+	verifier := oauth2.GenerateVerifier()
+	for _, c := range []struct {
+		name string
+		opts []oauth2.AuthCodeOption
+		kind error
+	}{
+		{"wrong verifier", []oauth2.AuthCodeOption{oauth2.VerifierOption(oauth2.GenerateVerifier())}, oauth2x.ErrInvalidGrant},
+		{"no verifier", nil, oauth2x.ErrInvalidRequest},
+		{"right verifier", []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}, nil},
+	} {
+		code, _, err := fake.Authorize(ctx, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := conf.Exchange(ctx, code, c.opts...)
+		if c.kind == nil && (err != nil || tok.AccessToken == "") {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if c.kind != nil && oauth2x.KindOf(err) != c.kind {
+			t.Errorf("%s: err = %v, want %v", c.name, err, c.kind)
+		}
+	}
+}

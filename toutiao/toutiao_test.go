@@ -13,7 +13,6 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/oauth2x/oauth2x"
-	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/toutiao"
 	"github.com/oauth2x/oauth2x/toutiao/toutiaotest"
 )
@@ -53,7 +52,7 @@ func TestLoginRefreshAndAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(tok.AccessToken, "act.toutiao") || toutiao.OpenID(tok) != bytedancetest.DefaultOpenID || tok.ExpiresIn != 1296000 {
+	if !strings.HasPrefix(tok.AccessToken, "act.toutiao") || toutiao.OpenID(tok) != toutiaotest.DefaultOpenID || tok.ExpiresIn != 1296000 {
 		t.Errorf("token %+v open_id %q", tok, toutiao.OpenID(tok))
 	}
 	if toutiao.OpenID(nil) != "" {
@@ -85,7 +84,7 @@ func TestLoginRefreshAndAPI(t *testing.T) {
 // host without them would.
 func TestNoRenewNoSilentPage(t *testing.T) {
 	fake, _, _ := setup(t)
-	for _, path := range []string{"/oauth/renew_refresh_token/", bytedancetest.SilentAuthPath} {
+	for _, path := range []string{"/oauth/renew_refresh_token/", "/oauth/authorize/v2/"} {
 		resp, err := fake.Client().Post(fake.URL+path, "application/x-www-form-urlencoded", strings.NewReader("client_key=x"))
 		if err != nil {
 			t.Fatal(err)

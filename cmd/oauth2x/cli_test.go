@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
 )
 
@@ -132,7 +131,7 @@ func TestLoginWithPastedRedirect(t *testing.T) {
 		code   int
 		output string
 	}{
-		{"pasted", false, exitOK, "logged in as open_id " + bytedancetest.DefaultOpenID},
+		{"pasted", false, exitOK, "logged in as open_id " + douyintest.DefaultOpenID},
 		{"forged state", true, exitFailure, "state does not match"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,7 +180,7 @@ func TestWalkthroughFailureShowsTypedError(t *testing.T) {
 	row.fake = func() *fake {
 		s := douyintest.NewServer()
 		s.FailNext(douyintest.RefreshTokenPath, douyintest.CodeRefreshExpired, "refresh_token 已过期")
-		return bytedanceFake(s.Fake, douyintest.APIPath)
+		return bytedanceFake(s.URL, s.ClientKey, s.ClientSecret, s.Close, douyintest.APIPath)
 	}
 	o := inProcess(t, nil, []*provider{&row})
 	if o.code != exitReauth {

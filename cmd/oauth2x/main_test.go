@@ -21,7 +21,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
-	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
 )
 
@@ -191,7 +190,7 @@ func readStored(t *testing.T, path string) *oauth2.Token {
 func apiOK(t *testing.T, fake *douyintest.Server, tok string) bool {
 	t.Helper()
 	c := &http.Client{Transport: headerTransport{"access-token", tok}}
-	var a bytedancetest.APIAnswer
+	var a douyintest.APIAnswer
 	if err := getJSON(context.Background(), c, fake.URL+douyintest.APIPath, &a); err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +285,7 @@ func TestWalkthrough(t *testing.T) {
 			t.Errorf("token printed unmasked: %q", m[0])
 		}
 	}
-	noSecrets(t, o.all(), bytedancetest.DefaultSecret)
+	noSecrets(t, o.all(), douyintest.DefaultClientSecret)
 }
 
 func TestLoginTokenRefreshRenewLogout(t *testing.T) {
@@ -310,7 +309,7 @@ func TestLoginTokenRefreshRenewLogout(t *testing.T) {
 		t.Errorf("callback: %s %q via %v", resp.Status, body, hops)
 	}
 	o := r.wait(t)
-	if o.code != exitOK || !strings.Contains(o.stdout, "logged in as open_id "+bytedancetest.DefaultOpenID) {
+	if o.code != exitOK || !strings.Contains(o.stdout, "logged in as open_id "+douyintest.DefaultOpenID) {
 		t.Fatalf("login: exit %d\n%s", o.code, o.all())
 	}
 	noSecrets(t, o.all(), fake.ClientSecret, hops[0].Query().Get("code"))
@@ -322,7 +321,7 @@ func TestLoginTokenRefreshRenewLogout(t *testing.T) {
 		t.Errorf("token file mode %#o, want 0600", fi.Mode().Perm())
 	}
 	first := readStored(t, path)
-	if !apiOK(t, fake, first.AccessToken) || first.Extra("open_id") != bytedancetest.DefaultOpenID || first.Extra("scope") != "user_info,video.list" {
+	if !apiOK(t, fake, first.AccessToken) || first.Extra("open_id") != douyintest.DefaultOpenID || first.Extra("scope") != "user_info,video.list" {
 		t.Errorf("stored token %+v, extras open_id=%v scope=%v", first, first.Extra("open_id"), first.Extra("scope"))
 	}
 
@@ -363,7 +362,7 @@ func TestLoginTokenRefreshRenewLogout(t *testing.T) {
 	if printed.AccessToken != third.AccessToken || printed.RefreshToken != third.RefreshToken || third.AccessToken == second.AccessToken {
 		t.Errorf("printed %q/%q, stored %q/%q, before %q", printed.AccessToken, printed.RefreshToken, third.AccessToken, third.RefreshToken, second.AccessToken)
 	}
-	if printed.Extra("open_id") != bytedancetest.DefaultOpenID || oauth2x.RefreshExpiry(printed).IsZero() {
+	if printed.Extra("open_id") != douyintest.DefaultOpenID || oauth2x.RefreshExpiry(printed).IsZero() {
 		t.Errorf("--json lost extras: open_id %v, refresh expiry %v", printed.Extra("open_id"), oauth2x.RefreshExpiry(printed))
 	}
 	if n := fake.Calls(douyintest.RefreshTokenPath); n != 2 {
@@ -491,7 +490,7 @@ func TestDeadGrantSaysLogIn(t *testing.T) {
 	fake, env := loggedIn(t)
 	path := storePath(env, "douyin.json")
 	tok := readStored(t, path)
-	fake.Revoke(bytedancetest.DefaultOpenID)
+	fake.Revoke(douyintest.DefaultOpenID)
 	saveExpired(t, path, tok)
 
 	o := run(t, env, "token", "douyin")
@@ -508,7 +507,7 @@ func TestDeadGrantSaysLogIn(t *testing.T) {
 
 func TestRenewLimitSaysLogIn(t *testing.T) {
 	_, env := loggedIn(t)
-	for i := range bytedancetest.MaxRenewals {
+	for i := range douyintest.MaxRenewals {
 		if o := run(t, env, "renew", "douyin"); o.code != exitOK {
 			t.Fatalf("renewal %d: exit %d\n%s", i+1, o.code, o.all())
 		}

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
-	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
 	"github.com/oauth2x/oauth2x/fantem"
@@ -88,7 +87,8 @@ var providers = []*provider{
 			return &douyin.Config{ClientKey: a.ClientID, ClientSecret: a.ClientSecret, RedirectURL: a.RedirectURL, Scopes: a.Scopes, Endpoint: a.Endpoint}
 		},
 		fake: func() *fake {
-			return bytedanceFake(douyintest.NewServer().Fake, douyintest.APIPath)
+			s := douyintest.NewServer()
+			return bytedanceFake(s.URL, s.ClientKey, s.ClientSecret, s.Close, douyintest.APIPath)
 		},
 	},
 	{
@@ -103,7 +103,8 @@ var providers = []*provider{
 			return &toutiao.Config{ClientKey: a.ClientID, ClientSecret: a.ClientSecret, RedirectURL: a.RedirectURL, Scopes: a.Scopes, Endpoint: a.Endpoint}
 		},
 		fake: func() *fake {
-			return bytedanceFake(toutiaotest.NewServer().Fake, toutiaotest.APIPath)
+			s := toutiaotest.NewServer()
+			return bytedanceFake(s.URL, s.ClientKey, s.ClientSecret, s.Close, toutiaotest.APIPath)
 		},
 	},
 	{
@@ -165,17 +166,17 @@ func (p *provider) endpointOn(base string) (oauth2.Endpoint, error) {
 	return oauth2.Endpoint{AuthURL: on(p.endpoint.AuthURL), TokenURL: on(p.endpoint.TokenURL)}, nil
 }
 
-// bytedanceFake describes a running fake of the ByteDance platform whose
-// API is at apiPath.
-func bytedanceFake(s *bytedancetest.Fake, apiPath string) *fake {
-	return &fake{url: s.URL, clientID: s.ClientKey, clientSecret: s.ClientSecret, close: s.Close, api: bytedanceAPI(s.URL + apiPath)}
+// bytedanceFake describes a running fake of the ByteDance platform at
+// base, whose API is at apiPath.
+func bytedanceFake(base, key, secret string, close func(), apiPath string) *fake {
+	return &fake{url: base, clientID: key, clientSecret: secret, close: close, api: bytedanceAPI(base + apiPath)}
 }
 
 // bytedanceAPI calls the API of a ByteDance platform fake, which answers
 // whose token it was sent and in which header.
 func bytedanceAPI(apiURL string) func(ctx context.Context, c *http.Client) (string, error) {
 	return func(ctx context.Context, c *http.Client) (string, error) {
-		var a bytedancetest.APIAnswer
+		var a douyintest.APIAnswer // Toutiao's is the same
 		if err := getJSON(ctx, c, apiURL, &a); err != nil {
 			return "", err
 		}

@@ -1,8 +1,9 @@
 // Package fantemtest is a fake Fantem gateway for tests, yours and ours. It
 // runs on httptest and behaves as the real one does: its token endpoint
 // reads only multipart/form-data (anything else gets HTTP 400), codes work
-// once for 10 minutes, refresh answers carry no refresh token (the old one
-// stays valid), expires_in is a number or (SetStringExpiresIn) a string,
+// once for 10 minutes (and, when the authorization page got a PKCE
+// code_challenge, only with the matching code_verifier), refresh answers
+// carry no refresh token (the old one stays valid), expires_in is a number or (SetStringExpiresIn) a string,
 // no token_type is sent, and errors are HTTP 400 with a JSON
 // {"error":…} body or (SetPlainErrors) plain text. Its authorization page
 // approves at once and redirects with a code and the state, so a whole
@@ -18,6 +19,9 @@ package fantemtest
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -54,12 +58,8 @@ const (
 // Server is a running fake gateway. Close it when done. Its fields may be
 // set before the first request; its methods are safe for concurrent use.
 type Server struct {
-	*httptest.Server
-	// Recorder counts calls (Calls, SecretsSeen), holds a test's hook
-	// (SetHook) and queued answers (RespondNext, whose content type follows
-	// the body: JSON, HTML or plain text).
-	*oauthtest.Recorder
-
+	// URL is the fake's base URL, "http://127.0.0.1:port".
+	URL string
 	// ClientID is the client the gateway knows.
 	ClientID string
 	// ClientSecret, when set, must come with every token call; the real
@@ -67,6 +67,9 @@ type Server struct {
 	ClientSecret string
 	// User is whom every login signs in as.
 	User string
+
+	srv *httptest.Server
+	rec oauthtest.Recorder // calls, secrets seen, the hook, queued answers
 
 	mu            sync.Mutex // guards everything below
 	now           func() time.Time
@@ -80,6 +83,7 @@ type Server struct {
 
 type grant struct {
 	user, scope, redirect string
+	challenge, method     string    // PKCE code_challenge and its method, when the page got one
 	expiry                time.Time // zero: never
 	used                  bool
 }
@@ -91,7 +95,6 @@ func NewServer() *Server {
 		ClientID: DefaultClientID,
 		User:     DefaultUser,
 		now:      time.Now,
-		Recorder: &oauthtest.Recorder{},
 		codes:    map[string]*grant{},
 		access:   map[string]*grant{},
 		refresh:  map[string]*grant{},
@@ -100,8 +103,33 @@ func NewServer() *Server {
 	mux.HandleFunc(AuthPath, s.authorize)
 	mux.HandleFunc(TokenPath, s.token)
 	mux.HandleFunc(APIPath, s.api)
-	s.Server = httptest.NewServer(mux)
+	s.srv = httptest.NewServer(mux)
+	s.URL = s.srv.URL
 	return s
+}
+
+// Close shuts the fake down, waiting for its requests to finish.
+func (s *Server) Close() { s.srv.Close() }
+
+// Client returns an HTTP client that reaches the fake. Put it in a
+// context under oauth2.HTTPClient.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Calls returns how many requests reached path (AuthPath, TokenPath or APIPath).
+func (s *Server) Calls(path string) int { return s.rec.Calls(path) }
+
+// SecretsSeen returns how many requests to path carried client_secret.
+func (s *Server) SecretsSeen(path string) int { return s.rec.SecretsSeen(path) }
+
+// SetHook sets a function called at the start of every request with its
+// path, outside the fake's lock: a test can count calls or block in it to
+// hold one. nil removes it.
+func (s *Server) SetHook(hook func(path string)) { s.rec.SetHook(hook) }
+
+// RespondNext makes the next call to path answer status and body
+// verbatim; the content type follows the body: JSON, HTML or plain text.
+func (s *Server) RespondNext(path string, status int, body string) {
+	s.rec.RespondNext(path, status, body)
 }
 
 // Endpoint returns the fake's authorization page and token endpoint.
@@ -122,11 +150,18 @@ func (s *Server) Config(redirectURL string, scopes ...string) *fantem.Config {
 // state the authorization page redirects back with, without following the
 // redirect.
 func (s *Server) Authorize(ctx context.Context, authURL string) (code, state string, err error) {
-	return oauthtest.Authorize(ctx, s.Client(), authURL)
+	return oauthtest.Authorize(ctx, s.srv.Client(), authURL)
 }
 
-// SetNow sets the fake's clock.
-func (s *Server) SetNow(now func() time.Time) { s.mu.Lock(); s.now = now; s.mu.Unlock() }
+// SetNow sets the fake's clock; nil means time.Now.
+func (s *Server) SetNow(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	s.mu.Lock()
+	s.now = now
+	s.mu.Unlock()
+}
 
 // SetStringExpiresIn makes answers send expires_in as a string ("36000"),
 // as the gateway's documents describe it.
@@ -166,7 +201,7 @@ func (s *Server) mint(tag string, width int) string {
 // authorize is the authorization page: it approves at once and redirects
 // to redirect_uri with a code and the state.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
-	s.CountCall(AuthPath)
+	s.rec.CountCall(AuthPath)
 	q := r.URL.Query()
 	u, err := url.Parse(q.Get("redirect_uri"))
 	switch {
@@ -180,8 +215,16 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "illegal redirect_uri", http.StatusBadRequest)
 		return
 	}
+	method := q.Get("code_challenge_method")
+	if q.Get("code_challenge") != "" && method != "S256" && method != "plain" && method != "" {
+		http.Error(w, "unsupported code_challenge_method", http.StatusBadRequest)
+		return
+	}
 	s.mu.Lock()
 	code := s.newCode(q.Get("scope"), q.Get("redirect_uri"))
+	if g := s.codes[code]; q.Get("code_challenge") != "" {
+		g.challenge, g.method = q.Get("code_challenge"), cmp.Or(method, "plain")
+	}
 	s.mu.Unlock()
 	back := u.Query()
 	back.Set("code", code)
@@ -196,14 +239,14 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 type failure struct{ code, desc string }
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	s.CountCall(TokenPath)
+	s.rec.CountCall(TokenPath)
 	p, perr := multipartParams(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.Has("client_secret") {
-		s.CountSecret(TokenPath)
+		s.rec.CountSecret(TokenPath)
 	}
-	if c, ok := s.TakeAnswer(TokenPath); ok {
+	if c, ok := s.rec.TakeAnswer(TokenPath); ok {
 		ct := "text/plain; charset=utf-8"
 		switch b := strings.TrimSpace(c.Body); {
 		case strings.HasPrefix(b, "{"):
@@ -278,12 +321,26 @@ func (s *Server) exchange(p url.Values) (map[string]any, *failure) {
 		return nil, &failure{"invalid_grant", "authorization code unknown, expired or used"}
 	case g.redirect != "" && p.Get("redirect_uri") != g.redirect:
 		return nil, &failure{"invalid_grant", "redirect_uri does not match"}
+	case g.challenge != "" && p.Get("code_verifier") == "":
+		return nil, &failure{"invalid_request", "code_verifier missing"}
+	case g.challenge != "" && !verifies(g.method, g.challenge, p.Get("code_verifier")):
+		return nil, &failure{"invalid_grant", "code_verifier does not match the code_challenge"}
 	}
 	g.used = true
 	act, rft := s.mint("ACCE55", 26), s.mint("12EF12E5", 24)
 	s.access[act] = &grant{user: g.user, scope: g.scope, expiry: s.now().Add(AccessTTL)}
 	s.refresh[rft] = &grant{user: g.user, scope: g.scope}
 	return map[string]any{"access_token": act, "refresh_token": rft, "expires_in": s.expiresIn()}, nil
+}
+
+// verifies reports whether verifier matches the PKCE challenge (RFC 7636
+// section 4.6).
+func verifies(method, challenge, verifier string) bool {
+	if method == "plain" {
+		return subtle.ConstantTimeCompare([]byte(verifier), []byte(challenge)) == 1
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	return subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(challenge)) == 1
 }
 
 func (s *Server) refreshToken(p url.Values) (map[string]any, *failure) {
@@ -318,7 +375,7 @@ type APIAnswer struct {
 }
 
 func (s *Server) api(w http.ResponseWriter, r *http.Request) {
-	s.CountCall(APIPath)
+	s.rec.CountCall(APIPath)
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
 	g := s.access[tok]

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
-	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
 	"github.com/oauth2x/oauth2x/internal/bytedance"
@@ -118,7 +117,7 @@ func apiCall(c *http.Client, fake *douyintest.Server) error {
 	if err != nil {
 		return err
 	}
-	var a bytedancetest.APIAnswer
+	var a douyintest.APIAnswer
 	if err := wire.Unmarshal(b, &a); err != nil {
 		return err
 	}
@@ -192,7 +191,7 @@ func TestEndpointDownThenBack(t *testing.T) {
 			if n := fake.Calls(douyintest.RefreshTokenPath) - before; n != 1 {
 				t.Errorf("recovery took %d refreshes, want 1", n)
 			}
-			if err := apiCall(oauth2.NewClient(ctx, expired), fake); err != nil {
+			if err := apiCall(douyin.NewClient(ctx, expired), fake); err != nil {
 				t.Errorf("API after recovery: %v", err)
 			}
 			sc.checkURLs(t)
@@ -411,7 +410,7 @@ func TestStoreFailures(t *testing.T) {
 		// A token counts as expired a day after issue, so that several
 		// refreshes fit in the refresh token's 30 days, which do not move.
 		e.src = oauth2x.NewTokenSource(ctx, conf, &old, &oauth2x.Options{Store: e.store, Now: clk.now, OnError: e.sink.report,
-			MinValid: bytedancetest.AccessTTL - 24*time.Hour})
+			MinValid: douyintest.AccessTTL - 24*time.Hour})
 		e.cs = e.src.(wire.ContextSource)
 		return e
 	}

@@ -17,7 +17,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
-	"github.com/oauth2x/oauth2x/bytedancetest"
 	"github.com/oauth2x/oauth2x/douyin"
 	"github.com/oauth2x/oauth2x/douyin/douyintest"
 	"github.com/oauth2x/oauth2x/fantem"
@@ -197,15 +196,24 @@ func bridgeCalls(k kit, codePath, refreshPath string, bridgeFor func(oauth2.Endp
 	}
 }
 
+// bytedanceServer is what douyintest.Server and toutiaotest.Server have
+// in common.
+type bytedanceServer interface {
+	Close()
+	IssueCode(scope string) string
+	RespondNext(path string, status int, body string)
+	SetHook(func(path string))
+}
+
 // bytedanceFake registers a fake of the platform (Douyin's or Toutiao's)
-// with sc and logs in once.
-func bytedanceFake(t *testing.T, sc *scanner, ctx context.Context, f *bytedancetest.Fake, authPath string) *handle {
+// at base, knowing key and secret, with sc and logs in once.
+func bytedanceFake(t *testing.T, sc *scanner, ctx context.Context, f bytedanceServer, base, key, secret, authPath string) *handle {
 	t.Helper()
 	t.Cleanup(f.Close)
-	sc.add(f.ClientSecret)
+	sc.add(secret)
 	k := kit{
-		endpoint: oauth2.Endpoint{AuthURL: f.URL + authPath, TokenURL: f.URL + bytedance.PathAccessToken},
-		id:       f.ClientKey, secret: f.ClientSecret,
+		endpoint: oauth2.Endpoint{AuthURL: base + authPath, TokenURL: base + bytedance.PathAccessToken},
+		id:       key, secret: secret,
 		code: func() string { c := f.IssueCode("user_info"); sc.add(c); return c },
 	}
 	tok, err := (&douyin.Config{ClientKey: k.id, ClientSecret: k.secret, Endpoint: k.endpoint}).Exchange(ctx, k.code())
@@ -246,7 +254,8 @@ var providers = []provider{
 	{
 		name: "douyin",
 		fake: func(t *testing.T, sc *scanner, ctx context.Context) *handle {
-			return bytedanceFake(t, sc, ctx, douyintest.NewServer().Fake, douyintest.AuthPath)
+			f := douyintest.NewServer()
+			return bytedanceFake(t, sc, ctx, f, f.URL, f.ClientKey, f.ClientSecret, douyintest.AuthPath)
 		},
 		calls: func(k kit) []call {
 			conf := &douyin.Config{ClientKey: k.id, ClientSecret: k.secret, RedirectURL: redirect, Scopes: []string{"user_info"}, Endpoint: k.endpoint}
@@ -261,7 +270,8 @@ var providers = []provider{
 	{
 		name: "toutiao",
 		fake: func(t *testing.T, sc *scanner, ctx context.Context) *handle {
-			return bytedanceFake(t, sc, ctx, toutiaotest.NewServer().Fake, toutiaotest.AuthPath)
+			f := toutiaotest.NewServer()
+			return bytedanceFake(t, sc, ctx, f, f.URL, f.ClientKey, f.ClientSecret, toutiaotest.AuthPath)
 		},
 		calls: func(k kit) []call {
 			conf := &toutiao.Config{ClientKey: k.id, ClientSecret: k.secret, RedirectURL: redirect, Scopes: []string{"user_info"}, Endpoint: k.endpoint}

@@ -1,11 +1,11 @@
-// Package bytedancetest is a fake of ByteDance's open platform (Douyin and
-// Toutiao) on httptest, behaving as the real one does: HTTP-200 errors,
-// numbers as numbers or strings, single-use codes, refresh-token rotation
-// when asked, renew killing the old refresh token, a new client token
-// killing all but the newest two. Packages douyintest and toutiaotest run
-// it on Douyin's and Toutiao's paths; start it through them. Its methods
-// (FailNext, RespondNext, Calls, SetRotate, SetStringNumbers, SetNow,
-// SetHook, IssueCode, Revoke, SecretsSeen, Authorize) are theirs.
+// Package bytedancetest is the engine of the fakes of ByteDance's open
+// platform (Douyin and Toutiao) on httptest, behaving as the real one
+// does: HTTP-200 errors, numbers as numbers or strings, single-use codes,
+// refresh-token rotation when asked, renew killing the old refresh token, a
+// new client token killing all but the newest two, and an API that reads
+// the token from the access-token header only. The public fakes,
+// douyintest and toutiaotest, wrap it with their own small API and write
+// out their own paths; nothing here is for users.
 package bytedancetest
 
 import (
@@ -136,7 +136,14 @@ func (f *Fake) SetStringNumbers(on bool) { f.mu.Lock(); f.stringNumbers = on; f.
 func (f *Fake) SetRotate(on bool) { f.mu.Lock(); f.rotate = on; f.mu.Unlock() }
 
 // SetNow sets the fake's clock.
-func (f *Fake) SetNow(now func() time.Time) { f.mu.Lock(); f.now = now; f.mu.Unlock() }
+func (f *Fake) SetNow(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	f.mu.Lock()
+	f.now = now
+	f.mu.Unlock()
+}
 
 // FailNext makes the next call to path answer with a platform error (HTTP
 // 200, {"data":{"error_code":code,…},"message":"error"}).
@@ -447,38 +454,39 @@ func (f *Fake) newestClient(tok string) bool {
 	return len(f.clients) > 0 && f.access[tok] == f.clients[len(f.clients)-1]
 }
 
-// APIAnswer is what the fake API at /api/ answers: the token it read from
-// the access-token header (or the Authorization bearer), and whose it is.
+// APIAnswer is what the fake API at /api/ answers: whose token it read
+// from the access-token header, or an error code.
 type APIAnswer struct {
 	Data struct {
 		ErrorCode   int    `json:"error_code"`
 		Description string `json:"description"`
-		Header      string `json:"header"` // "access-token" or "authorization"
+		Header      string `json:"header"` // "access-token" when accepted
 		OpenID      string `json:"open_id"`
 		Client      bool   `json:"client"`
 	} `json:"data"`
 }
 
+// api is the platform's newer OpenAPI: it reads the token from the
+// access-token header and nowhere else. A token sent as "Authorization:
+// Bearer" is refused as missing, as the real API refuses it, so a test
+// that passes here passes in production.
 func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
 	f.count(APIPath)
-	tok, header := r.Header.Get("access-token"), "access-token"
-	if tok == "" {
-		if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			tok, header = b, "authorization"
-		}
-	}
+	tok := r.Header.Get("access-token")
 	var a APIAnswer
 	f.mu.Lock()
 	g := f.access[tok]
 	now := f.now()
 	f.mu.Unlock()
 	switch {
+	case tok == "" && r.Header.Get("Authorization") != "":
+		a.Data.ErrorCode, a.Data.Description = 2190002, "access_token 缺失: this API reads the access-token header, not Authorization"
 	case tok == "":
 		a.Data.ErrorCode, a.Data.Description = 2190002, "access_token 缺失"
 	case g == nil || !now.Before(g.expiry):
 		a.Data.ErrorCode, a.Data.Description = 2190008, "access_token 已过期"
 	default:
-		a.Data.Header, a.Data.OpenID, a.Data.Client = header, g.openID, g.client
+		a.Data.Header, a.Data.OpenID, a.Data.Client = "access-token", g.openID, g.client
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(a)
