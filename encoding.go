@@ -53,6 +53,9 @@ func MarshalToken(t *oauth2.Token) ([]byte, error) {
 // UnmarshalToken decodes what [MarshalToken] encoded. It also reads the
 // plain json.Marshal(*oauth2.Token) form, so existing stores migrate. A
 // stored token without an access token or refresh token is an error.
+// Numbers among the extras come back as float64, the type they have on a
+// fresh token from this module's providers and on any token x/oauth2
+// decodes, so tok.Extra gives the same type however the token was obtained.
 func UnmarshalToken(b []byte) (*oauth2.Token, error) {
 	var s storedToken
 	if err := json.Unmarshal(b, &s); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -116,7 +117,7 @@ func TestExchangeBothEditions(t *testing.T) {
 			if got := tok.Extra("scope"); got != "user_info,video.list" {
 				t.Errorf("scope = %v", got)
 			}
-			if got := tok.Extra("refresh_expires_in"); got != int64(2592000) {
+			if got := tok.Extra("refresh_expires_in"); got != float64(2592000) {
 				t.Errorf("refresh_expires_in = %#v", got)
 			}
 			if got, _ := tok.Extra("log_id").(string); got == "" {
@@ -596,5 +597,41 @@ func TestRefreshNeverMovesRefreshExpiry(t *testing.T) {
 	}
 	if d := time.Until(oauth2x.RefreshExpiry(nt)); d > time.Hour+time.Second || d < time.Hour-5*time.Second {
 		t.Errorf("refresh expiry in %v, want about an hour", d)
+	}
+}
+
+// TestExtrasKeepTheirType: an extra has the same Go type on a fresh token,
+// after a store's round trip, and through the bridge (where x/oauth2
+// decodes the answer), so code reading tok.Extra works on all three.
+func TestExtrasKeepTheirType(t *testing.T) {
+	fake, conf, ctx := setup(t)
+	fresh := login(t, fake, conf, ctx)
+	b, err := oauth2x.MarshalToken(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := oauth2x.UnmarshalToken(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := &oauth2.Config{ClientID: conf.ClientKey, ClientSecret: conf.ClientSecret, Endpoint: conf.Endpoint}
+	bctx := context.WithValue(ctx, oauth2.HTTPClient, douyin.Bridge(conf.Endpoint, fake.Client()))
+	bridged, err := plain.Exchange(bctx, fake.IssueCode("user_info"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{douyin.ExtraRefreshExpiresIn, douyin.ExtraOpenID, douyin.ExtraScope, douyin.ExtraLogID} {
+		want := fmt.Sprintf("%T", fresh.Extra(k))
+		if fresh.Extra(k) == nil {
+			t.Errorf("%s: missing on a fresh token", k)
+		}
+		for name, tok := range map[string]*oauth2.Token{"stored": stored, "bridged": bridged} {
+			if got := fmt.Sprintf("%T", tok.Extra(k)); got != want {
+				t.Errorf("%s: %s on a fresh token, %s %s", k, want, got, name)
+			}
+		}
+	}
+	if oauth2x.RefreshExpiry(stored) != oauth2x.RefreshExpiry(fresh) {
+		t.Errorf("refresh expiry moved through the store: %v → %v", oauth2x.RefreshExpiry(fresh), oauth2x.RefreshExpiry(stored))
 	}
 }

@@ -47,7 +47,8 @@ func ExampleConfig_Exchange() {
 	fmt.Println("state:", state)
 	fmt.Println("open id:", douyin.OpenID(tok))
 	fmt.Println("scope:", tok.Extra("scope"))
-	fmt.Println("lives:", tok.ExpiresIn, "s; refresh token:", tok.Extra("refresh_expires_in"), "s")
+	refreshLife, _ := tok.Extra("refresh_expires_in").(float64) // numbers in Extra are float64, as in x/oauth2
+	fmt.Println("lives:", tok.ExpiresIn, "s; refresh token:", int64(refreshLife), "s")
 
 	// The same code twice: Douyin answers 10007 with HTTP 200. x/oauth2
 	// code sees the RFC 6749 code; Douyin's number is on *oauth2x.Error.

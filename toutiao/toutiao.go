@@ -62,6 +62,7 @@ func (c *Config) AuthCodeURL(state string, opts ...oauth2.AuthCodeOption) string
 
 // Exchange trades an authorization code (valid 10 minutes, once) for a
 // token. The token's Extra holds "open_id", "scope", "refresh_expires_in"
+// (a float64 number of seconds, as encoding/json and x/oauth2 give numbers)
 // and "log_id"; see [OpenID] and [oauth2x.RefreshExpiry].
 func (c *Config) Exchange(ctx context.Context, code string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, error) {
 	return platform.Exchange(ctx, c.app(), code, opts...)

@@ -121,7 +121,9 @@ func Decode(op string, status int, body []byte) (*Answer, *wire.Error) {
 }
 
 // Fields turns an answer into the engine's token fields, with the extras
-// Douyin and Toutiao users read.
+// Douyin and Toutiao users read. Numbers among them are float64, the type
+// encoding/json gives them: the same type after a store's round trip and
+// through the bridge, where x/oauth2 decodes the answer.
 func (a *Answer) Fields() *wire.TokenFields {
 	f := &wire.TokenFields{
 		AccessToken:  a.AccessToken,
@@ -138,7 +140,7 @@ func (a *Answer) Fields() *wire.TokenFields {
 		f.Extra[ExtraScope] = a.Scope
 	}
 	if a.RefreshExpiresIn > 0 {
-		f.Extra[ExtraRefreshExpiresIn] = int64(a.RefreshExpiresIn / time.Second)
+		f.Extra[ExtraRefreshExpiresIn] = float64(a.RefreshExpiresIn / time.Second)
 	}
 	if a.LogID != "" {
 		f.Extra[ExtraLogID] = a.LogID
@@ -182,7 +184,7 @@ func carry(f *wire.TokenFields, prev *oauth2.Token, now time.Time, refresh bool)
 	if old, ok := wire.ExtraInt(prev, wire.ExtraRefreshExpiry); ok && refresh {
 		if f.RefreshIn == 0 || now.Add(f.RefreshIn).Unix() > old {
 			f.RefreshIn = 0
-			f.Extra[wire.ExtraRefreshExpiry] = old
+			f.Extra[wire.ExtraRefreshExpiry] = float64(old)
 		}
 	}
 	for _, k := range []string{ExtraOpenID, ExtraScope} {

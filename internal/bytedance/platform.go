@@ -171,7 +171,7 @@ func (p *Platform) Renew(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.
 			RefreshToken: ans.RefreshToken,
 			RefreshIn:    ans.ExpiresIn,
 			Extra: map[string]any{
-				ExtraRefreshExpiresIn: int64(ans.ExpiresIn / time.Second),
+				ExtraRefreshExpiresIn: float64(ans.ExpiresIn / time.Second),
 			},
 		}
 		if ans.LogID != "" {

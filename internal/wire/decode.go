@@ -168,7 +168,7 @@ func (f *TokenFields) Token(now time.Time) *oauth2.Token {
 		if extra == nil {
 			extra = map[string]any{}
 		}
-		extra[ExtraRefreshExpiry] = now.Add(f.RefreshIn).Unix()
+		extra[ExtraRefreshExpiry] = float64(now.Add(f.RefreshIn).Unix()) // as JSON gives numbers back
 	}
 	if extra != nil {
 		t = t.WithExtra(extra)
