@@ -17,6 +17,21 @@
 // *oauth2.RetrieveError (with the RFC 6749 code in ErrorCode) and to one of
 // the kinds; [KindOf] classifies any token error, ours or x/oauth2's, the
 // same way. See the README's error guide for what to do about each kind.
+//
+// # Endpoints
+//
+// Each provider package exports Endpoint, an oauth2.Endpoint holding its
+// production authorization page and token endpoint, and each Config has an
+// Endpoint field of the same type. An empty URL in the field means the
+// one in the package's Endpoint variable at the time of the call, so
+// reassigning douyin.Endpoint, toutiao.Endpoint or fantem.Endpoint
+// redirects every Config that does not set its own (a Bridge reads it
+// when it is built). Calls other than the code exchange go to the
+// provider's documented paths next to TokenURL, keeping any path prefix in
+// front of the documented token path ([SiblingURL]): a proxy at
+// http://host/douyin/oauth/access_token/ gets refresh calls at
+// http://host/douyin/oauth/refresh_token/. [EndpointAt] moves production
+// endpoints to another base, keeping their paths.
 package oauth2x
 
 import (

@@ -14,7 +14,7 @@ package douyin
 import (
 	"context"
 	"errors"
-	"log"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -37,7 +37,7 @@ var Endpoint = oauth2.Endpoint{
 // Douyin app, with scope login_id.
 const SilentAuthURL = "https://aweme.snssdk.com/oauth/authorize/v2/"
 
-var platform = &bytedance.Platform{Name: "douyin", Endpoint: Endpoint}
+var platform = &bytedance.Platform{Name: "douyin", Endpoint: &Endpoint}
 
 // Config describes a Douyin app. Its methods have the signatures of
 // *oauth2.Config's. A Config is safe for concurrent use as long as it is
@@ -54,9 +54,11 @@ type Config struct {
 	// Scopes are the permissions asked for, such as "user_info"; they are
 	// sent comma-separated.
 	Scopes []string
-	// Endpoint overrides the production URLs (a sandbox, a fake). The zero
-	// value means [Endpoint]. Refresh, renew and client-token calls go to the
-	// documented paths on the scheme and host of Endpoint.TokenURL.
+	// Endpoint overrides the production URLs (a sandbox, a proxy, a fake).
+	// An empty URL means the one in [Endpoint] at the time of the call.
+	// Refresh, renew and client-token calls go to the documented paths
+	// next to Endpoint.TokenURL, keeping any prefix in front of
+	// /oauth/access_token/ (see oauth2x.SiblingURL).
 	Endpoint oauth2.Endpoint
 }
 
@@ -71,11 +73,12 @@ func (c *Config) AuthCodeURL(state string, opts ...oauth2.AuthCodeOption) string
 
 // SilentAuthCodeURL returns the URL of the silent authorization page,
 // which works only inside the Douyin app and grants scope login_id. When
-// c.Endpoint.AuthURL is set, the page's path is taken on its host.
+// c.Endpoint.AuthURL is set, the page is next to it, after any prefix its
+// path has in front of /platform/oauth/connect/ (see oauth2x.SiblingURL).
 func (c *Config) SilentAuthCodeURL(state string, opts ...oauth2.AuthCodeOption) string {
 	page := SilentAuthURL
 	if c.Endpoint.AuthURL != "" {
-		page = bytedance.OnHostOf(c.Endpoint.AuthURL, "/oauth/authorize/v2/")
+		page = bytedance.SilentAuthURL(c.Endpoint.AuthURL, "/platform/oauth/connect/", "/oauth/authorize/v2/")
 	}
 	return platform.AuthCodeURL(c.app(), page, state, []string{"login_id"}, append(opts, oauth2.SetAuthURLParam("scope", "login_id"))...)
 }
@@ -222,7 +225,7 @@ type Renewing struct {
 	// Optional; zero means 5 days.
 	Within time.Duration
 	// OnError is told of every failed renewal. Optional; nil logs it with
-	// the standard logger.
+	// log/slog at warning level.
 	OnError func(error)
 	// Now is the clock. Optional; nil means time.Now.
 	Now func() time.Time
@@ -293,7 +296,8 @@ func (r *Renewing) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token,
 	if r.OnError != nil {
 		r.OnError(err)
 	} else {
-		log.Printf("oauth2x: %v", err)
+		// The error names the provider and the call: no prefix of our own.
+		slog.Warn("refresh token renewal failed", "err", err)
 	}
 	return nt, nil
 }

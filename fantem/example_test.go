@@ -19,10 +19,14 @@ func Example() {
 	defer fake.Close()
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
 
+	endpoint, err := fantem.EndpointFor(fake.URL) // the deployment's host
+	if err != nil {
+		log.Fatal(err)
+	}
 	conf := &fantem.Config{
 		ClientID:    fake.ClientID,
 		RedirectURL: "https://app.example/callback",
-		Endpoint:    fantem.EndpointFor(fake.URL), // the deployment's host
+		Endpoint:    endpoint,
 	}
 	code, state, err := fake.Authorize(ctx, conf.AuthCodeURL("state-123"))
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"golang.org/x/oauth2"
 
@@ -32,13 +31,21 @@ const (
 
 // Endpoint is the documented example gateway's authorization page and
 // token endpoint. Deployments have their own host: see [EndpointFor].
-var Endpoint = EndpointFor("https://openapi.fantem-gateway.com")
+var Endpoint = oauth2.Endpoint{
+	AuthURL:  "https://openapi.fantem-gateway.com" + AuthPath,
+	TokenURL: "https://openapi.fantem-gateway.com" + TokenPath,
+}
 
-// EndpointFor returns the endpoint of the gateway at base, a URL such as
-// "https://gateway.example.com" (a path prefix is kept).
-func EndpointFor(base string) oauth2.Endpoint {
-	base = strings.TrimRight(base, "/")
-	return oauth2.Endpoint{AuthURL: base + AuthPath, TokenURL: base + TokenPath}
+// EndpointFor returns the endpoint of the gateway at base, an absolute
+// http:// or https:// URL such as "https://gateway.example.com"; a path
+// prefix is kept ("https://host/gw" gives "https://host/gw/oauth/token").
+// It fails on anything else, "not a url" included.
+func EndpointFor(base string) (oauth2.Endpoint, error) {
+	e, err := wire.At(base, oauth2.Endpoint{AuthURL: AuthPath, TokenURL: TokenPath})
+	if err != nil {
+		return oauth2.Endpoint{}, errors.New("fantem: " + err.Error())
+	}
+	return e, nil
 }
 
 // Config describes a client of a Fantem gateway. Its methods have the
@@ -55,22 +62,15 @@ type Config struct {
 	RedirectURL string
 	// Scopes are the permissions asked for, space-separated on the page.
 	Scopes []string
-	// Endpoint is the gateway's; the zero value means [Endpoint]. Use
-	// [EndpointFor] for a deployment's host.
+	// Endpoint is the gateway's; an empty URL means the one in [Endpoint]
+	// at the time of the call. Use [EndpointFor] for a deployment's host.
 	Endpoint oauth2.Endpoint
 }
 
 var _ oauth2x.Refresher = (*Config)(nil)
 
 func (c *Config) endpoint() oauth2.Endpoint {
-	e := c.Endpoint
-	if e.AuthURL == "" {
-		e.AuthURL = Endpoint.AuthURL
-	}
-	if e.TokenURL == "" {
-		e.TokenURL = Endpoint.TokenURL
-	}
-	return e
+	return wire.EndpointOr(c.Endpoint, Endpoint)
 }
 
 // AuthCodeURL returns the URL of the gateway's authorization page, built

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -48,10 +49,30 @@ func TestEndpoints(t *testing.T) {
 	if fantem.Endpoint.AuthURL != "https://openapi.fantem-gateway.com/oauth/authorize" || fantem.Endpoint.TokenURL != "https://openapi.fantem-gateway.com/oauth/token" {
 		t.Errorf("Endpoint = %+v", fantem.Endpoint)
 	}
-	got := fantem.EndpointFor("http://gw.example:8080/prefix/")
+	got, err := fantem.EndpointFor("http://gw.example:8080/prefix/")
 	want := oauth2.Endpoint{AuthURL: "http://gw.example:8080/prefix/oauth/authorize", TokenURL: "http://gw.example:8080/prefix/oauth/token"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("EndpointFor (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, got); diff != "" || err != nil {
+		t.Errorf("EndpointFor (-want +got):\n%s%v", diff, err)
+	}
+	for _, bad := range []string{"not a url", "", "gw.example", "ftp://gw.example", "https://gw.example/?x=1", "http://user:pw@gw.example"} {
+		if e, err := fantem.EndpointFor(bad); err == nil || e != (oauth2.Endpoint{}) || strings.Contains(fmt.Sprint(err), "pw") {
+			t.Errorf("EndpointFor(%q) = %+v, %v; want an error", bad, e, err)
+		}
+	}
+}
+
+// TestEndpointRule: an empty Config.Endpoint means the package's Endpoint
+// as it is at the time of the call, on every provider.
+func TestEndpointRule(t *testing.T) {
+	fake := fantemtest.NewServer()
+	defer fake.Close()
+	saved := fantem.Endpoint
+	defer func() { fantem.Endpoint = saved }()
+	fantem.Endpoint = fake.Endpoint()
+	conf := &fantem.Config{ClientID: fake.ClientID}
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
+	if _, err := conf.Exchange(ctx, fake.IssueCode("")); err != nil || fake.Calls(fantemtest.TokenPath) != 1 {
+		t.Errorf("reassigned Endpoint not used: %v", err)
 	}
 }
 
@@ -83,7 +104,7 @@ func TestWireFormat(t *testing.T) {
 	defer srv.Close()
 	for _, secret := range []string{"", "sec"} {
 		got = nil
-		conf := &fantem.Config{ClientID: "cid", ClientSecret: secret, RedirectURL: redirect, Endpoint: fantem.EndpointFor(srv.URL)}
+		conf := &fantem.Config{ClientID: "cid", ClientSecret: secret, RedirectURL: redirect, Endpoint: oauth2.Endpoint{TokenURL: srv.URL + fantem.TokenPath}}
 		tok, err := conf.Exchange(context.Background(), "C1", oauth2.VerifierOption("ver"))
 		if err != nil {
 			t.Fatal(err)

@@ -29,7 +29,7 @@ var Endpoint = oauth2.Endpoint{
 	TokenURL: "https://open.snssdk.com/oauth/access_token/",
 }
 
-var platform = &bytedance.Platform{Name: "toutiao", Endpoint: Endpoint}
+var platform = &bytedance.Platform{Name: "toutiao", Endpoint: &Endpoint}
 
 // Config describes a Toutiao app. Its methods have the signatures of
 // *oauth2.Config's. A Config is safe for concurrent use as long as it is
@@ -46,9 +46,11 @@ type Config struct {
 	// Scopes are the permissions asked for, such as "user_info"; they are
 	// sent comma-separated.
 	Scopes []string
-	// Endpoint overrides the production URLs (a sandbox, a fake). The zero
-	// value means [Endpoint]. Refresh and client-token calls go to the
-	// documented paths on the scheme and host of Endpoint.TokenURL.
+	// Endpoint overrides the production URLs (a sandbox, a proxy, a fake).
+	// An empty URL means the one in [Endpoint] at the time of the call.
+	// Refresh and client-token calls go to the documented paths next to
+	// Endpoint.TokenURL, keeping any prefix in front of
+	// /oauth/access_token/ (see oauth2x.SiblingURL).
 	Endpoint oauth2.Endpoint
 }
 

@@ -133,7 +133,9 @@ func (s *Server) RespondNext(path string, status int, body string) {
 }
 
 // Endpoint returns the fake's authorization page and token endpoint.
-func (s *Server) Endpoint() oauth2.Endpoint { return fantem.EndpointFor(s.URL) }
+func (s *Server) Endpoint() oauth2.Endpoint {
+	return oauth2.Endpoint{AuthURL: s.URL + AuthPath, TokenURL: s.URL + TokenPath}
+}
 
 // Config returns a fantem.Config for the fake's client.
 func (s *Server) Config(redirectURL string, scopes ...string) *fantem.Config {

@@ -32,8 +32,11 @@ const (
 
 // Platform describes one host of the platform.
 type Platform struct {
-	Name     string          // "douyin": prefixes errors
-	Endpoint oauth2.Endpoint // production URLs
+	Name string // "douyin": prefixes errors
+	// Endpoint points at the provider package's Endpoint variable, read at
+	// each call, so that reassigning it redirects every Config that does
+	// not set its own.
+	Endpoint *oauth2.Endpoint
 }
 
 // App is the shape of douyin.Config and toutiao.Config; they convert to it
@@ -47,28 +50,32 @@ type App struct {
 }
 
 func (p *Platform) endpoint(a *App) oauth2.Endpoint {
-	e := a.Endpoint
-	if e.AuthURL == "" {
-		e.AuthURL = p.Endpoint.AuthURL
-	}
-	if e.TokenURL == "" {
-		e.TokenURL = p.Endpoint.TokenURL
-	}
-	return e
+	return wire.EndpointOr(a.Endpoint, *p.Endpoint)
 }
 
-// URL returns path on the scheme and host of the app's token URL.
+// URL returns the documented path next to the app's token URL, after any
+// prefix it has (wire.Sibling). A token URL that is no URL is returned as
+// it is, for the call to fail on it with the reason.
 func (p *Platform) URL(a *App, path string) string {
-	return OnHostOf(p.endpoint(a).TokenURL, path)
+	tokenURL := p.endpoint(a).TokenURL
+	if path == "" || path == PathAccessToken {
+		return tokenURL
+	}
+	u, err := wire.Sibling(tokenURL, PathAccessToken, path)
+	if err != nil {
+		return tokenURL
+	}
+	return u
 }
 
-// OnHostOf returns path on the scheme and host of base.
-func OnHostOf(base, path string) string {
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return strings.TrimRight(base, "/") + path
+// SilentAuthURL returns the silent authorization page next to authURL,
+// the app's authorization page, whose own path is authPath.
+func SilentAuthURL(authURL, authPath, silentPath string) string {
+	u, err := wire.Sibling(authURL, authPath, silentPath)
+	if err != nil {
+		return authURL
 	}
-	return u.Scheme + "://" + u.Host + path
+	return u
 }
 
 // AuthCodeURL builds an authorization page URL on authURL. An
@@ -98,12 +105,6 @@ func (p *Platform) AuthCodeURL(a *App, authURL, state string, scopes []string, o
 	return u.String()
 }
 
-// OptionParams returns the parameters that opts would add to a request, so
-// that Exchange honours oauth2.SetAuthURLParam and PKCE options.
-func OptionParams(opts []oauth2.AuthCodeOption) []wire.Param {
-	return wire.OptionParams(opts)
-}
-
 func (p *Platform) request(op, path string, enc wire.Encoding, a *App, params []wire.Param, secrets ...string) *wire.Request {
 	return &wire.Request{
 		Provider: p.Name,
@@ -117,14 +118,14 @@ func (p *Platform) request(op, path string, enc wire.Encoding, a *App, params []
 
 // Exchange trades a code for a token.
 func (p *Platform) Exchange(ctx context.Context, a *App, code string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, error) {
-	params := append([]wire.Param{
+	// An option naming a parameter replaces it, as on every provider.
+	params := wire.WithOptions([]wire.Param{
 		{Key: "client_key", Value: a.ClientKey},
 		{Key: "client_secret", Value: a.ClientSecret},
 		{Key: "code", Value: code},
 		{Key: "grant_type", Value: "authorization_code"},
-	}, OptionParams(opts)...)
-	r := p.request(OpExchange, "", wire.Form, a, params, code)
-	r.URL = p.endpoint(a).TokenURL
+	}, opts)
+	r := p.request(OpExchange, PathAccessToken, wire.Form, a, params, code)
 	return wire.Do(ctx, r, TokenDecoderAt(OpExchange, nil, wire.Clock(ctx)))
 }
 

@@ -602,7 +602,7 @@ func TestHostileTransport(t *testing.T) {
 				}
 				k.endpoint = oauth2.Endpoint{AuthURL: srv.URL + "/oauth/authorize", TokenURL: srv.URL + bytedance.PathAccessToken}
 				if p.name == "fantem" {
-					k.endpoint = fantem.EndpointFor(srv.URL)
+					k.endpoint, _ = fantem.EndpointFor(srv.URL)
 				}
 				client := sc.client(srv.Client())
 				for _, c := range p.calls(k) {
