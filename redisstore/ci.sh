@@ -1,12 +1,65 @@
 #!/usr/bin/env bash
-# Tests the redisstore module against a real Redis: installs redis-server
-# when missing (Debian, as root), starts one on a free loopback port, runs
-# gofmt, go vet and go test -race with OAUTH2X_REDIS_ADDR pointing at it,
-# and shuts it down however the script ends.
+# Checks that the redisstore module can be used as published: a consumer
+# module that requires it (and the core, at a local path) builds with
+# GOFLAGS=-mod=mod, as after a user's `go get`, and keeps its go line at the
+# core's floor. Then tests the module against a real Redis: installs
+# redis-server when missing (Debian, as root), starts one on a free loopback
+# port, runs gofmt, go vet and go test -race with OAUTH2X_REDIS_ADDR
+# pointing at it, and shuts it down however the script ends.
 #
 #   bash redisstore/ci.sh        # from the repository root, or from anywhere
 set -euo pipefail
 cd "$(dirname "$0")"
+
+# consumer builds a throw-away module against this one, as a user would.
+consumer() {
+	local root floor tmp out
+	root=$(cd .. && pwd)
+	floor=$(awk '$1 == "go" { print $2; exit }' "$root/go.mod")
+	tmp=$(mktemp -d)
+	cat >"$tmp/go.mod" <<MOD
+module example.com/consumer
+
+go $floor
+
+require github.com/oauth2x/oauth2x/redisstore v0.1.0
+
+replace (
+	github.com/oauth2x/oauth2x => $root
+	github.com/oauth2x/oauth2x/redisstore => $root/redisstore
+)
+MOD
+	cat >"$tmp/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+
+	"github.com/oauth2x/oauth2x/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+func main() {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer c.Close()
+	fmt.Printf("%T\n", redisstore.New(c, redisstore.Key("douyin", "app", "user"), nil))
+}
+GO
+	out=$(cd "$tmp" && GOFLAGS=-mod=mod GOWORK=off go run .)
+	if [[ $out != "*redisstore.Store" ]]; then
+		echo "ci.sh: consumer printed $out" >&2
+		exit 1
+	fi
+	if ! grep -qx "go $floor" "$tmp/go.mod"; then
+		echo "ci.sh: building against redisstore raised the consumer's go line above the core's floor $floor:" >&2
+		grep '^go ' "$tmp/go.mod" >&2
+		exit 1
+	fi
+	(cd "$tmp" && GOWORK=off go list -m github.com/oauth2x/oauth2x github.com/redis/go-redis/v9)
+	rm -rf "$tmp"
+	echo "ci.sh: a consumer module builds against redisstore with GOFLAGS=-mod=mod at go $floor"
+}
+consumer
 
 if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
 	echo "ci.sh: installing redis-server"

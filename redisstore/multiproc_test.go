@@ -685,7 +685,7 @@ func multiProcChild() int {
 	}()
 	var wg sync.WaitGroup
 	for range n {
-		wg.Go(func() {
+		goGroup(&wg, func() {
 			for i := 0; ; i++ {
 				select {
 				case <-stop:

@@ -158,7 +158,7 @@ func TestRedisOutage(t *testing.T) {
 	// Callers holding a valid token keep working.
 	var wg sync.WaitGroup
 	for range 16 {
-		wg.Go(func() {
+		goGroup(&wg, func() {
 			for range 100 {
 				if tok, err := ts.Token(); err != nil || tok.AccessToken != tok0.AccessToken {
 					t.Errorf("Token during the outage = %v, %v", tok, err)

@@ -265,7 +265,7 @@ func TestLockExcludes(t *testing.T) {
 		defer c.Close()
 		s := redisstore.New(c, key, &redisstore.Options{LockTTL: 10 * time.Second})
 		for range workers {
-			wg.Go(func() {
+			goGroup(&wg, func() {
 				for range rounds {
 					unlock, err := s.Lock(context.Background())
 					if err != nil {
