@@ -304,8 +304,8 @@ func (r *Renewing) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token,
 
 // Extra keys of Douyin tokens.
 const (
-	ExtraOpenID           = bytedance.ExtraOpenID           // "open_id"
-	ExtraScope            = bytedance.ExtraScope            // "scope"
-	ExtraRefreshExpiresIn = bytedance.ExtraRefreshExpiresIn // "refresh_expires_in", seconds at issue
-	ExtraLogID            = bytedance.ExtraLogID            // "log_id"
+	ExtraOpenID           = "open_id"            // the user's id for this app
+	ExtraScope            = "scope"              // the scopes granted, comma-separated
+	ExtraRefreshExpiresIn = "refresh_expires_in" // the refresh token's lifetime at issue, seconds (float64)
+	ExtraLogID            = "log_id"             // the provider's log id for the call
 )

@@ -222,3 +222,4 @@ func Client(ctx context.Context, src oauth2.TokenSource) *http.Client {
 		Header: "access-token",
 	}}
 }
+
