@@ -222,4 +222,3 @@ func Client(ctx context.Context, src oauth2.TokenSource) *http.Client {
 		Header: "access-token",
 	}}
 }
-
