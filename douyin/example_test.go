@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -144,4 +145,51 @@ func ExampleConfig_ClientTokenSource() {
 	// clt. 7200 true
 	// fetched: 1
 	// 200 OK
+}
+
+// A source per request from the stored token, as x/oauth2 users write it:
+// nothing goes upstream while the token is valid, and a refreshed token is
+// saved, so a rotated refresh token is never lost.
+func ExampleConfig_TokenSource() {
+	fake := douyintest.NewServer()
+	defer fake.Close()
+	fake.SetRotate(true)
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
+	conf := fake.Config("https://app.example/callback", "user_info")
+	stored, err := conf.Exchange(ctx, fake.IssueCode("user_info"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	perRequest := func() {
+		cur, err := conf.TokenSource(ctx, stored).Token()
+		if err != nil {
+			log.Fatal(err)
+		}
+		if cur.AccessToken != stored.AccessToken {
+			stored = cur // save it where the app keeps tokens
+		}
+		resp, err := conf.Client(ctx, cur).Get(fake.URL + douyintest.APIPath)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for range 10 {
+		perRequest()
+	}
+	fmt.Println("refreshes while valid:", fake.Calls(douyintest.RefreshTokenPath))
+
+	stored.Expiry = time.Now().Add(5 * time.Second) // inside x/oauth2's 10 s
+	for range 10 {
+		perRequest()
+	}
+	fmt.Println("refreshes near expiry:", fake.Calls(douyintest.RefreshTokenPath))
+
+	stored.Expiry = time.Now().Add(-time.Minute)
+	perRequest() // the saved, rotated refresh token still works
+	fmt.Println("refreshes after expiry:", fake.Calls(douyintest.RefreshTokenPath))
+	// Output:
+	// refreshes while valid: 0
+	// refreshes near expiry: 1
+	// refreshes after expiry: 2
 }
