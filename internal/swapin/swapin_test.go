@@ -294,6 +294,22 @@ func plain(id, secret string, e oauth2.Endpoint, scopes ...string) *oauth2.Confi
 	return &oauth2.Config{ClientID: id, ClientSecret: secret, RedirectURL: redirect, Scopes: scopes, Endpoint: e}
 }
 
+// bytedanceBridged is the app with *oauth2.Config behind a Douyin or
+// Toutiao Bridge: the page URL from the provider's Config, the API
+// client from its NewClient.
+func bytedanceBridged(authCodeURL func(string, ...oauth2.AuthCodeOption) string,
+	bridge func(oauth2.Endpoint, *http.Client) *http.Client,
+	newClient func(context.Context, oauth2.TokenSource) *http.Client,
+	e oauth2.Endpoint, base *http.Client, key, secret string, f fake) runner {
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, bridge(e, base))
+	app := &webApp[*oauth2.Config]{conf: plain(key, secret, e, "user_info"), ctx: ctx, api: f.apiURL,
+		authCodeURL: authCodeURL,
+		client: func(ctx context.Context, t *oauth2.Token) *http.Client {
+			return newClient(ctx, oauth2.StaticTokenSource(t))
+		}}
+	return &row[*oauth2.Config]{app, f}
+}
+
 // rows are every provider, directly and through its Bridge; each pair
 // must cost the same upstream calls.
 var rows = []struct {
@@ -309,13 +325,8 @@ var rows = []struct {
 	{"douyin", "bridge", func(t *testing.T) runner {
 		f := douyintest.NewServer()
 		t.Cleanup(f.Close)
-		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, douyin.Bridge(f.Endpoint(), f.Client()))
-		app := &webApp[*oauth2.Config]{conf: plain(f.ClientKey, f.ClientSecret, f.Endpoint(), "user_info"), ctx: ctx, api: f.URL + douyintest.APIPath,
-			authCodeURL: f.Config(redirect, "user_info").AuthCodeURL,
-			client: func(ctx context.Context, t *oauth2.Token) *http.Client {
-				return douyin.NewClient(ctx, oauth2.StaticTokenSource(t))
-			}}
-		return &row[*oauth2.Config]{app, douyinFake(f)}
+		return bytedanceBridged(f.Config(redirect, "user_info").AuthCodeURL, douyin.Bridge, douyin.NewClient,
+			f.Endpoint(), f.Client(), f.ClientKey, f.ClientSecret, douyinFake(f))
 	}},
 	{"toutiao", "direct", func(t *testing.T) runner {
 		f := toutiaotest.NewServer()
@@ -326,13 +337,8 @@ var rows = []struct {
 	{"toutiao", "bridge", func(t *testing.T) runner {
 		f := toutiaotest.NewServer()
 		t.Cleanup(f.Close)
-		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, toutiao.Bridge(f.Endpoint(), f.Client()))
-		app := &webApp[*oauth2.Config]{conf: plain(f.ClientKey, f.ClientSecret, f.Endpoint(), "user_info"), ctx: ctx, api: f.URL + toutiaotest.APIPath,
-			authCodeURL: f.Config(redirect, "user_info").AuthCodeURL,
-			client: func(ctx context.Context, t *oauth2.Token) *http.Client {
-				return toutiao.NewClient(ctx, oauth2.StaticTokenSource(t))
-			}}
-		return &row[*oauth2.Config]{app, toutiaoFake(f)}
+		return bytedanceBridged(f.Config(redirect, "user_info").AuthCodeURL, toutiao.Bridge, toutiao.NewClient,
+			f.Endpoint(), f.Client(), f.ClientKey, f.ClientSecret, toutiaoFake(f))
 	}},
 	{"fantem", "direct", func(t *testing.T) runner {
 		f := fantemtest.NewServer()
