@@ -23,10 +23,12 @@ import (
 // code and log id in the description. Every other request, including
 // those a Config makes in Douyin's own dialect, goes to base unchanged.
 //
-// The zero e means [Endpoint]. base (nil: a client with a 30-second
-// timeout) makes the calls to Douyin. The authorization page URL still
-// comes from [Config.AuthCodeURL]: x/oauth2's own names the client
-// client_id, which Douyin does not read.
+// An empty URL in e means the one in [Endpoint] when Bridge is called; a
+// prefix in e.TokenURL is kept for the derived paths. base (nil: a client
+// with a 30-second timeout) makes the calls to Douyin. The authorization
+// page URL still comes from [Config.AuthCodeURL]: x/oauth2's own names the
+// client client_id, which Douyin does not read. Errors keep their kind:
+// oauth2x.KindOf gives the same kind as for a direct call.
 //
 // With AuthStyleAutoDetect, x/oauth2 sends a failed request a second time
 // with the credentials in the body; set Endpoint.AuthStyle to avoid that.

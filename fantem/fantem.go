@@ -164,7 +164,8 @@ func (c *Config) Client(ctx context.Context, t *oauth2.Token) *http.Client {
 }
 
 // Bridge returns an *http.Client that lets a program keep its plain
-// *oauth2.Config and talk to the gateway at e (zero: [Endpoint]). Put it in
+// *oauth2.Config and talk to the gateway at e (an empty URL: the one in
+// [Endpoint] when Bridge is called). Put it in
 // the context under oauth2.HTTPClient: x/oauth2's form-encoded token
 // requests to e.TokenURL are answered by a [Config] with the client id and
 // secret the request carries (in the body or in HTTP Basic auth), sent
@@ -176,10 +177,10 @@ func (c *Config) Client(ctx context.Context, t *oauth2.Token) *http.Client {
 // request gets unsupported_grant_type. Every other request goes to base
 // (nil: a client with a 30-second timeout) unchanged.
 func Bridge(e oauth2.Endpoint, base *http.Client) *http.Client {
-	tokenURL := (&Config{Endpoint: e}).endpoint().TokenURL
+	e = (&Config{Endpoint: e}).endpoint() // the package's Endpoint as it is now
 	return bridge.Client(base, &bridge.Provider{
 		Name:      "fantem",
-		TokenURLs: []string{tokenURL},
+		TokenURLs: []string{e.TokenURL},
 		For: func(id, secret string) bridge.Flow {
 			return &Config{ClientID: id, ClientSecret: secret, Endpoint: e}
 		},

@@ -165,8 +165,9 @@ func OpenID(t *oauth2.Token) string { return bytedance.OpenID(t) }
 // *oauth2.RetrieveError, with Toutiao's code and log id in the
 // description. Every other request goes to base unchanged.
 //
-// The zero e means [Endpoint]; base (nil: a client with a 30-second
-// timeout) makes the calls to Toutiao. Build the authorization page URL
+// An empty URL in e means the one in [Endpoint] when Bridge is called; a
+// prefix in e.TokenURL is kept for the derived paths. base (nil: a client
+// with a 30-second timeout) makes the calls to Toutiao. Build the authorization page URL
 // with [Config.AuthCodeURL]. With AuthStyleAutoDetect, x/oauth2 sends a
 // failed request a second time with the credentials in the body; set
 // Endpoint.AuthStyle to avoid that.

@@ -13,8 +13,9 @@ import (
 // the token URL and to the documented token paths on its host; flow turns
 // the app a request describes into the provider's Config.
 func (p *Platform) Bridge(e oauth2.Endpoint, base *http.Client, flow func(*App) bridge.Flow) *http.Client {
+	e = p.endpoint(&App{Endpoint: e}) // the package's Endpoint as it is now
 	a := &App{Endpoint: e}
-	urls := []string{p.endpoint(a).TokenURL}
+	urls := []string{e.TokenURL}
 	for _, path := range []string{PathAccessToken, PathRefreshToken, PathClientToken, PathStableClientToken} {
 		urls = append(urls, p.URL(a, path))
 	}
