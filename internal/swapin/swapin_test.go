@@ -412,3 +412,38 @@ func TestFakesHaveTheirOwnAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestFakesKnowWhatTheySay: the values each fake writes out are the ones
+// it serves.
+func TestFakesKnowWhatTheySay(t *testing.T) {
+	d := douyintest.NewServer()
+	defer d.Close()
+	tt := toutiaotest.NewServer()
+	defer tt.Close()
+	f := fantemtest.NewServer()
+	defer f.Close()
+	for _, c := range [][2]string{
+		{d.ClientKey, douyintest.DefaultClientKey}, {d.ClientSecret, douyintest.DefaultClientSecret}, {d.OpenID, douyintest.DefaultOpenID},
+		{tt.ClientKey, toutiaotest.DefaultClientKey}, {tt.ClientSecret, toutiaotest.DefaultClientSecret}, {tt.OpenID, toutiaotest.DefaultOpenID},
+		{f.ClientID, fantemtest.DefaultClientID}, {f.User, fantemtest.DefaultUser},
+	} {
+		if c[0] != c[1] {
+			t.Errorf("fake serves %q, says %q", c[0], c[1])
+		}
+	}
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, tt.Client())
+	tok, err := tt.Config(redirect, "user_info").Exchange(ctx, tt.IssueCode("user_info"))
+	if err != nil || tok.ExpiresIn != int64(toutiaotest.AccessTTL/time.Second) {
+		t.Errorf("toutiaotest: %v, %v", tok, err)
+	}
+	for _, p := range []string{"/oauth/renew_refresh_token/", "/oauth/authorize/v2/"} {
+		resp, err := tt.Client().Get(tt.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("toutiaotest serves %s: %s", p, resp.Status)
+		}
+	}
+}
