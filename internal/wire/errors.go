@@ -202,12 +202,12 @@ func KindOf(err error) error {
 			return k.kind
 		}
 	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil // the caller's own cancellation, even with part of an answer
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		return RetrieveKind(re)
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return nil
 	}
 	var ne net.Error
 	var ue *url.Error
