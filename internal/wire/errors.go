@@ -181,7 +181,7 @@ func RFCCode(kind error) (code string, status int) {
 // so that x/oauth2 code checking re.ErrorCode == "invalid_grant" works
 // with every provider.
 func (e *Error) retrieveCode() string {
-	if rfcKinds[e.Code] != nil || e.Code == "unsupported_response_type" {
+	if rfcKinds[e.Code] != nil {
 		return e.Code
 	}
 	code, _ := RFCCode(e.Kind)
