@@ -26,6 +26,7 @@ import (
 	"github.com/oauth2x/oauth2x/fantem"
 	"github.com/oauth2x/oauth2x/fantem/fantemtest"
 	"github.com/oauth2x/oauth2x/internal/oauthtest"
+	"github.com/oauth2x/oauth2x/tiktok"
 	"github.com/oauth2x/oauth2x/toutiao"
 	"github.com/oauth2x/oauth2x/toutiao/toutiaotest"
 )
@@ -73,6 +74,7 @@ var confRows = []confRow{
 		return confByteDance(fake.Fake, conf, conf)
 	}},
 	{"fantem", confFantem},
+	{"tiktok", confTikTok},
 	// x/oauth2's own Config, unchanged, talking to each provider through
 	// its bridge.
 	{"douyin/bridge", func(t *testing.T) *confWorld {
@@ -93,6 +95,11 @@ var confRows = []confRow{
 		w := confFantem(t)
 		conf := w.flow.(*fantem.Config)
 		return confBridged(w, conf.AuthCodeURL, conf.Endpoint, fantem.Bridge(conf.Endpoint, w.ctx.Value(oauth2.HTTPClient).(*http.Client)), conf.ClientID, conf.ClientSecret)
+	}},
+	{"tiktok/bridge", func(t *testing.T) *confWorld {
+		w := confTikTok(t)
+		conf := w.flow.(*tiktok.Config)
+		return confBridged(w, conf.AuthCodeURL, conf.Endpoint, tiktok.Bridge(conf.Endpoint, w.ctx.Value(oauth2.HTTPClient).(*http.Client)), conf.ClientKey, conf.ClientSecret)
 	}},
 }
 
