@@ -124,6 +124,7 @@ func NewSite(name, authPath string, site Site) *Fake {
 	mux.HandleFunc("/oauth/client_token/", f.tokenCall(f.clientToken(false)))
 	mux.HandleFunc("/oauth/stable_client_token/", f.tokenCall(f.clientToken(true)))
 	mux.HandleFunc(APIPath, f.api)
+	mux.HandleFunc(UserInfoPath, f.userInfo)
 	f.Server = httptest.NewServer(mux)
 	return f
 }

@@ -51,7 +51,8 @@ func (s *loose) UnmarshalJSON(b []byte) error {
 type looseInt struct{ wire.Int }
 
 func (n *looseInt) UnmarshalJSON(b []byte) error {
-	if string(bytes.TrimSpace(b)) == `"<nil>"` {
+	var s string
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '"' && json.Unmarshal(b, &s) == nil && s == "<nil>" {
 		n.Int = wire.Int{}
 		return nil
 	}

@@ -16,7 +16,7 @@ func userSeeds(f *testing.F) {
 		`{"error":{"code":"access_token_invalid","message":"Access token is invalid, please refresh token and retry","log_id":"20220829194722CBE87ED59D524E727021"}}`,
 		`{"data":{"user":null},"error":{"code":"ok"}}`,
 		`{"data":{"open_id":"x","gender":"2","error_code":"<nil>"}}`,
-		`{"data":{"open_id":"x","gender":1.5}}`,
+		`{"data":{"open_id":"x","gender":1.5}}`, `{"data":{"open_id":"x","gender":"\u003cnil\u003e"}}`,
 		`{"data":"x"}`, `null`, ``,
 	} {
 		for _, status := range []int{200, 401, 500} {
