@@ -176,6 +176,9 @@ func (f *Fake) mint(prefix string) string {
 // to redirect_uri with a code and the state.
 func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 	f.count(r.URL.Path)
+	if oauthtest.TakeConsent(w, r) {
+		return
+	}
 	q := r.URL.Query()
 	redirect := q.Get("redirect_uri")
 	u, err := url.Parse(redirect)
@@ -194,6 +197,9 @@ func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == SilentAuthPath && scope != "login_id" {
 		http.Error(w, "silent authorization needs scope login_id", http.StatusBadRequest)
 		return
+	}
+	if oauthtest.ShowConsent(w, r, oauthtest.Title(f.Name), "App "+f.ClientKey, false) {
+		return // a browser gets the page a person sees; other clients, the approval
 	}
 	f.mu.Lock()
 	code := f.newCode(scope)

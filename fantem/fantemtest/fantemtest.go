@@ -167,6 +167,9 @@ func (s *Server) mint(tag string, width int) string {
 // to redirect_uri with a code and the state.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	s.CountCall(AuthPath)
+	if oauthtest.TakeConsent(w, r) {
+		return
+	}
 	q := r.URL.Query()
 	u, err := url.Parse(q.Get("redirect_uri"))
 	switch {
@@ -179,6 +182,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https"):
 		http.Error(w, "illegal redirect_uri", http.StatusBadRequest)
 		return
+	}
+	if oauthtest.ShowConsent(w, r, "Fantem", "App "+s.ClientID, false) {
+		return // a browser gets the page a person sees; other clients, the approval
 	}
 	s.mu.Lock()
 	code := s.newCode(q.Get("scope"), q.Get("redirect_uri"))

@@ -116,3 +116,11 @@ func Approve(ctx context.Context, client *http.Client, authURL string) (code, st
 	}
 	return loc.Query().Get("code"), loc.Query().Get("state"), nil
 }
+
+// Title is a provider's name as a page shows it: "douyin" → "Douyin".
+func Title(name string) string {
+	if name == "" {
+		return name
+	}
+	return strings.ToUpper(name[:1]) + name[1:]
+}
