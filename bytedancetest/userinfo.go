@@ -16,7 +16,9 @@ const (
 	UserInfoPath   = "/oauth/userinfo/"
 	DefaultUnionID = "fake-union-id"
 	DefaultName    = "测试用户"
-	DefaultAvatar  = "https://p3.douyinpic.example/aweme/100x100/fake.jpeg"
+	// DefaultAvatar is an inline image, so that a browser showing it
+	// makes no request beyond the loopback.
+	DefaultAvatar = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSI5NiIgaGVpZ2h0PSI5NiI+PGNpcmNsZSBjeD0iNDgiIGN5PSI0OCIgcj0iNDgiIGZpbGw9IiNmZTJjNTUiLz48dGV4dCB4PSI0OCIgeT0iNjAiIGZvbnQtc2l6ZT0iMzYiIHRleHQtYW5jaG9yPSJtaWRkbGUiIGZpbGw9IiNmZmYiIGZvbnQtZmFtaWx5PSJzYW5zLXNlcmlmIj5EWTwvdGV4dD48L3N2Zz4="
 	// DefaultMobile is the phone number the fake encrypts into
 	// encrypt_mobile when the user granted mobile_alert and the client
 	// secret is an AES key (16, 24 or 32 bytes).

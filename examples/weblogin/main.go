@@ -92,8 +92,20 @@ type provider struct {
 
 // profile is what the page shows about who signed in.
 type profile struct {
-	Provider, Name, Avatar, OpenID, UnionID, Scope string
-	Expires                                        time.Time
+	Provider, Name, OpenID, UnionID, Scope string
+	Avatar                                 template.URL // see avatarURL
+	Expires                                time.Time
+}
+
+// avatarURL lets an avatar URL from a provider into the page's img src
+// when it is https, http or an inline image, which an img cannot run.
+func avatarURL(s string) template.URL {
+	for _, prefix := range []string{"https://", "http://", "data:image/png;", "data:image/jpeg;", "data:image/svg+xml;"} {
+		if strings.HasPrefix(s, prefix) {
+			return template.URL(s)
+		}
+	}
+	return ""
 }
 
 // app is the web app. It is safe for concurrent use: it holds no state
@@ -168,7 +180,7 @@ func newApp(base string, env func(string) string) (*app, func()) {
 			if err != nil {
 				return nil, err
 			}
-			return &profile{Name: u.DisplayName, Avatar: u.AvatarURL, OpenID: u.OpenID, UnionID: u.UnionID}, nil
+			return &profile{Name: u.DisplayName, Avatar: avatarURL(u.AvatarURL), OpenID: u.OpenID, UnionID: u.UnionID}, nil
 		}
 		add(p, client)
 	}
@@ -214,7 +226,7 @@ func byteDanceProfile(u *douyin.User, err error) (*profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &profile{Name: u.Nickname, Avatar: u.Avatar, OpenID: u.OpenID, UnionID: u.UnionID}, nil
+	return &profile{Name: u.Nickname, Avatar: avatarURL(u.Avatar), OpenID: u.OpenID, UnionID: u.UnionID}, nil
 }
 
 func getJSON(c *http.Client, url string, v any) error {

@@ -38,6 +38,9 @@ func TestLoginEveryProvider(t *testing.T) {
 				!strings.Contains(prof, `<dd id="name">`+want[p.Name]+`</dd>`) {
 				t.Fatalf("profile at %s:\n%s", at, prof)
 			}
+			if p.Name != "fantem" && !strings.Contains(prof, `<img id="avatar" src="data:image/svg`) {
+				t.Errorf("no avatar on the profile:\n%s", prof)
+			}
 			if strings.Contains(prof, "act.") || strings.Contains(prof, "rft.") || strings.Contains(prof, "code") {
 				t.Errorf("the page shows a token or code:\n%s", prof)
 			}

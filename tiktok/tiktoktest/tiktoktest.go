@@ -102,6 +102,10 @@ type grant struct {
 	used, client               bool
 }
 
+// avatar is the fake user's avatar, inline, so that a browser showing it
+// makes no request beyond the loopback.
+const avatar = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSI5NiIgaGVpZ2h0PSI5NiI+PGNpcmNsZSBjeD0iNDgiIGN5PSI0OCIgcj0iNDgiIGZpbGw9IiMyNWY0ZWUiLz48dGV4dCB4PSI0OCIgeT0iNjAiIGZvbnQtc2l6ZT0iMzYiIHRleHQtYW5jaG9yPSJtaWRkbGUiIGZpbGw9IiNmZmYiIGZvbnQtZmFtaWx5PSJzYW5zLXNlcmlmIj5UVDwvdGV4dD48L3N2Zz4="
+
 // NewServer starts a fake TikTok that knows one app (DefaultClientKey,
 // DefaultSecret, named DefaultApp) and one user, whose profile
 // [Server.User] returns.
@@ -111,7 +115,7 @@ func NewServer() *Server {
 		user: tiktok.User{
 			OpenID: "723f24d7-e717-40f8-a2b6-cb8464cd23b4", UnionID: "c9c60f44-a68e-4f5d-84dd-ce22faeb0ba1",
 			DisplayName: "Tik Tester", Username: "tiktester",
-			AvatarURL: "https://p16.tiktokcdn.example/avatar.jpeg", AvatarURL100: "https://p16.tiktokcdn.example/avatar_100.jpeg",
+			AvatarURL: avatar, AvatarURL100: "https://p16.tiktokcdn.example/avatar_100.jpeg",
 			AvatarLargeURL: "https://p16.tiktokcdn.example/avatar_large.jpeg",
 			BioDescription: "Testing logins", ProfileDeepLink: "https://vm.tiktok.example/tiktester", IsVerified: true,
 			FollowerCount: 1200, FollowingCount: 34, LikesCount: 5600, VideoCount: 78,
