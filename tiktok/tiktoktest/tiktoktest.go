@@ -12,8 +12,11 @@
 // only the fields the granted scopes allow.
 //
 // Its authorization page is HTML a person recognises (the app's name, the
-// scopes, Authorize and Cancel buttons); [Server.Authorize] clicks
-// Authorize as a browser would.
+// scopes, Authorize and Cancel buttons), shown to browsers and, with
+// disable_auto_auth=1, to every client; [Server.Authorize] clicks
+// Authorize on it as a browser would. Other clients are approved at once,
+// as TikTok does for a valid session. Redirect URIs must be registered
+// ([Server.Config], [Server.RegisterRedirect]).
 //
 //	fake := tiktoktest.NewServer()
 //	defer fake.Close()
@@ -154,6 +157,28 @@ func (s *Server) Config(redirectURL string, scopes ...string) *tiktok.Config {
 	return &tiktok.Config{ClientKey: key, ClientSecret: secret, RedirectURL: redirectURL, Scopes: scopes, Endpoint: s.Endpoint()}
 }
 
+// RegisterRedirect registers a redirect URI for the fake's app, as the
+// developer portal does. A desktop app's URI may give its port as "*"
+// (http://127.0.0.1:*/callback) to match any port on that host.
+func (s *Server) RegisterRedirect(uri string) {
+	s.mu.Lock()
+	s.redirects[uri] = true
+	s.mu.Unlock()
+}
+
+// registered reports whether uri matches a registered redirect URI.
+func (s *Server) registered(uri string) bool {
+	if s.redirects[uri] {
+		return true
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Port() == "" || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
+		return false
+	}
+	u.Host = u.Hostname() + ":*"
+	return s.redirects[u.String()]
+}
+
 // User returns the profile of the fake's user.
 func (s *Server) User() tiktok.User { s.mu.Lock(); defer s.mu.Unlock(); return s.user }
 
@@ -235,7 +260,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	case q.Get("response_type") != "code":
 		http.Error(w, "response_type must be code", http.StatusBadRequest)
 		return
-	case !s.redirects[redirect]:
+	case !s.registered(redirect):
 		http.Error(w, "redirect_uri is not registered for this app", http.StatusBadRequest)
 		return
 	case q.Get("scope") == "" || strings.Contains(q.Get("scope"), " "):
@@ -245,7 +270,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "code_challenge_method must be S256", http.StatusBadRequest)
 		return
 	}
-	if oauthtest.ShowConsent(w, r, "TikTok", s.app, true) {
+	// A browser gets the consent page; so does every client when
+	// disable_auto_auth=1. Otherwise the user counts as having a valid
+	// session and is approved at once, as disable_auto_auth=0 allows.
+	if oauthtest.ShowConsent(w, r, "TikTok", s.app, q.Get("disable_auto_auth") == "1") {
 		return
 	}
 	code := s.newCode(&grant{scope: q.Get("scope"), redirect: redirect, challenge: q.Get("code_challenge")})
