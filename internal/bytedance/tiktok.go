@@ -1,11 +1,8 @@
 package bytedance
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"strings"
 
 	"golang.org/x/oauth2"
 
@@ -103,26 +100,6 @@ func DecodeTikTokUser(status int, body []byte) (*TikTokUser, *wire.Error) {
 		FollowerCount: u.FollowerCount.V, FollowingCount: u.FollowingCount.V, LikesCount: u.LikesCount.V, VideoCount: u.VideoCount.V,
 		LogID: e.LogID, Raw: a.Data.User,
 	}, nil
-}
-
-// TikTokUserInfo fetches the fields of t's user from url with a GET and
-// "Authorization: Bearer", as TikTok's API reads the token: never in the
-// URL. It refreshes and retries once as [Platform.UserInfo] does.
-func TikTokUserInfo(ctx context.Context, url string, t *oauth2.Token, fields []string, refresh func(context.Context, *oauth2.Token) (*oauth2.Token, error), secrets ...string) (*TikTokUser, error) {
-	var u *TikTokUser
-	nt, err := wire.RetryInvalidToken(ctx, t, refresh, func(t *oauth2.Token) error {
-		r := &wire.Request{
-			Provider: "tiktok", Op: OpUserInfo, URL: url, Method: http.MethodGet,
-			Params:  []wire.Param{{Key: "fields", Value: strings.Join(fields, ",")}},
-			Header:  http.Header{"Authorization": {"Bearer " + t.AccessToken}},
-			Secrets: append(secrets, t.AccessToken, t.RefreshToken),
-		}
-		return wire.Call(ctx, r, func(status int, body []byte) (e *wire.Error) {
-			u, e = DecodeTikTokUser(status, body)
-			return e
-		})
-	})
-	return withToken(u, nt, err, func(u *TikTokUser) **oauth2.Token { return &u.Token })
 }
 
 // TokenURL returns the app's token URL: its Endpoint's, or the platform's.
