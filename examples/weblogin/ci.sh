@@ -11,10 +11,10 @@ cd "$(dirname "$0")/browsertest"
 if ! command -v chromium >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-wqy-zenhei
+    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-zenhei
   else
     sudo apt-get update
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-wqy-zenhei
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-zenhei
   fi
 fi
 chromium --version
