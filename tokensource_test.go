@@ -25,6 +25,7 @@ import (
 	"github.com/oauth2x/oauth2x/fantem"
 	"github.com/oauth2x/oauth2x/fantem/fantemtest"
 	"github.com/oauth2x/oauth2x/internal/oauthtest"
+	"github.com/oauth2x/oauth2x/tiktok"
 	"github.com/oauth2x/oauth2x/toutiao"
 	"github.com/oauth2x/oauth2x/toutiao/toutiaotest"
 )
@@ -75,6 +76,7 @@ var confRows = []confRow{
 		return confByteDance(fake, fake.URL, fake.OpenID, fake.ClientSecret, conf, conf, toutiao.NewClient)
 	}},
 	{"fantem", confFantem},
+	{"tiktok", confTikTok},
 	// x/oauth2's own Config, unchanged, talking to each provider through
 	// its bridge.
 	{"douyin/bridge", func(t *testing.T) *confWorld {
@@ -95,6 +97,11 @@ var confRows = []confRow{
 		w := confFantem(t)
 		conf := w.flow.(*fantem.Config)
 		return confBridged(w, conf.AuthCodeURL, conf.Endpoint, fantem.Bridge(conf.Endpoint, w.ctx.Value(oauth2.HTTPClient).(*http.Client)), conf.ClientID, conf.ClientSecret)
+	}},
+	{"tiktok/bridge", func(t *testing.T) *confWorld {
+		w := confTikTok(t)
+		conf := w.flow.(*tiktok.Config)
+		return confBridged(w, conf.AuthCodeURL, conf.Endpoint, tiktok.Bridge(conf.Endpoint, w.ctx.Value(oauth2.HTTPClient).(*http.Client)), conf.ClientKey, conf.ClientSecret)
 	}},
 }
 

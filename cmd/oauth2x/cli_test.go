@@ -60,7 +60,7 @@ func TestUsage(t *testing.T) {
 		{"renew -h", nil, []string{"renew", "-h"}, exitOK, "Usage: oauth2x renew"},
 		{"logout -h", nil, []string{"logout", "-h"}, exitOK, "Usage: oauth2x logout"},
 		{"unknown command", nil, []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
-		{"no provider", nil, []string{"token"}, exitUsage, "name a provider (douyin, toutiao, fantem)"},
+		{"no provider", nil, []string{"token"}, exitUsage, "name a provider (douyin, toutiao, fantem, tiktok)"},
 		{"unknown provider", nil, []string{"token", "nosuch"}, exitUsage, `unknown provider "nosuch"`},
 		{"unknown flag", nil, []string{"token", "douyin", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
 		{"demo unknown provider", nil, []string{"demo", "nosuch"}, exitUsage, `unknown provider "nosuch"`},

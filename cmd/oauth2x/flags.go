@@ -85,7 +85,7 @@ type appFlags struct {
 
 // register adds the flags; secret adds --client-secret-file.
 func (f *appFlags) register(fs *flag.FlagSet, secret bool) {
-	fs.StringVar(&f.clientID, "client-key", "", "the app's client key (Douyin, Toutiao); default $OAUTH2X_<PROVIDER>_CLIENT_KEY")
+	fs.StringVar(&f.clientID, "client-key", "", "the app's client key (Douyin, Toutiao, TikTok); default $OAUTH2X_<PROVIDER>_CLIENT_KEY")
 	fs.StringVar(&f.clientID, "client-id", "", "the app's client id (Fantem); default $OAUTH2X_FANTEM_CLIENT_ID")
 	if secret {
 		fs.StringVar(&f.secretFile, "client-secret-file", "", "read the client secret from this file (- for standard input); default $OAUTH2X_<PROVIDER>_CLIENT_SECRET")

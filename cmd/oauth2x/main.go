@@ -1,4 +1,4 @@
-// Command oauth2x logs in to Douyin, Toutiao or a Fantem gateway, holds the
+// Command oauth2x logs in to Douyin, Toutiao, TikTok or a Fantem gateway, holds the
 // tokens and prints them, so that a developer has a token in hand to try
 // the APIs with curl. Run with no arguments, it walks through every
 // provider against built-in fakes on loopback, so a new user sees the
@@ -104,7 +104,7 @@ var commands = map[string]func(c *cli, ctx context.Context, args []string) error
 	"logout":       (*cli).logout,
 }
 
-const usage = `oauth2x logs in to Douyin, Toutiao or a Fantem gateway, holds the tokens and
+const usage = `oauth2x logs in to Douyin, Toutiao, TikTok or a Fantem gateway, holds the tokens and
 prints them. With no arguments it walks through every provider against
 built-in fakes on loopback.
 

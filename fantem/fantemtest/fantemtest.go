@@ -204,6 +204,9 @@ func (s *Server) mint(tag string, width int) string {
 // to redirect_uri with a code and the state.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	s.rec.CountCall(AuthPath)
+	if oauthtest.TakeConsent(w, r) {
+		return
+	}
 	q := r.URL.Query()
 	u, err := url.Parse(q.Get("redirect_uri"))
 	switch {
@@ -221,6 +224,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if q.Get("code_challenge") != "" && method != "S256" && method != "plain" && method != "" {
 		http.Error(w, "unsupported code_challenge_method", http.StatusBadRequest)
 		return
+	}
+	if oauthtest.ShowConsent(w, r, "Fantem", "App "+s.ClientID, false) {
+		return // a browser gets the page a person sees; other clients, the approval
 	}
 	s.mu.Lock()
 	code := s.newCode(q.Get("scope"), q.Get("redirect_uri"))

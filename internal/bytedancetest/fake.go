@@ -124,6 +124,7 @@ func NewSite(name, authPath string, site Site) *Fake {
 	mux.HandleFunc("/oauth/client_token/", f.tokenCall(f.clientToken(false)))
 	mux.HandleFunc("/oauth/stable_client_token/", f.tokenCall(f.clientToken(true)))
 	mux.HandleFunc(APIPath, f.api)
+	mux.HandleFunc(UserInfoPath, f.userInfo)
 	f.Server = httptest.NewServer(mux)
 	return f
 }
@@ -182,6 +183,9 @@ func (f *Fake) mint(prefix string) string {
 // to redirect_uri with a code and the state.
 func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 	f.count(r.URL.Path)
+	if oauthtest.TakeConsent(w, r) {
+		return
+	}
 	q := r.URL.Query()
 	redirect := q.Get("redirect_uri")
 	u, err := url.Parse(redirect)
@@ -200,6 +204,9 @@ func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == SilentAuthPath && scope != "login_id" {
 		http.Error(w, "silent authorization needs scope login_id", http.StatusBadRequest)
 		return
+	}
+	if oauthtest.ShowConsent(w, r, oauthtest.Title(f.Name), "App "+f.ClientKey, false) {
+		return // a browser gets the page a person sees; other clients, the approval
 	}
 	f.mu.Lock()
 	code := f.newCode(scope)

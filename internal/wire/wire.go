@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -46,6 +47,11 @@ type Request struct {
 	// renew answers carry only a refresh token; its decoder keeps the old
 	// access token).
 	NoAccessToken bool
+	// Method is "GET" or, when empty, "POST". A GET sends Params in the
+	// query, so they must hold no secret.
+	Method string
+	// Header is added to the request: an API's "Authorization".
+	Header http.Header
 }
 
 // Decoder turns an answer into a token or a classified error. It sees the
@@ -137,11 +143,18 @@ func do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, *Error)
 		reqCtx, cancel = context.WithTimeout(ctx, DefaultClient.Timeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, r.URL, bytes.NewReader(body))
+	method, target, reqBody := http.MethodPost, r.URL, io.Reader(bytes.NewReader(body))
+	if r.Method == http.MethodGet {
+		method, target, reqBody = r.Method, r.URL+"?"+string(body), nil
+	}
+	req, err := http.NewRequestWithContext(reqCtx, method, target, reqBody)
 	if err != nil {
 		return nil, fail(ErrInvalidClient, 0, errors.New("bad token URL: "+redact(err.Error(), r.Secrets)))
 	}
-	req.Header.Set("Content-Type", ctype)
+	maps.Copy(req.Header, r.Header)
+	if reqBody != nil {
+		req.Header.Set("Content-Type", ctype)
+	}
 	req.Header.Set("Accept", "application/json")
 
 	resp, err := client.Do(req)

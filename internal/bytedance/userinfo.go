@@ -1,0 +1,201 @@
+package bytedance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x/internal/wire"
+)
+
+// OpUserInfo names the user-info call in errors.
+const OpUserInfo = "user info"
+
+// PathUserInfo is the user-info path on the token host.
+const PathUserInfo = "/oauth/userinfo/"
+
+// User is a Douyin or Toutiao user's profile. douyin.User and toutiao.User
+// have its fields, in its order, so that they convert to it.
+type User struct {
+	OpenID, UnionID, Nickname, Avatar string
+	Gender                            int
+	City, Province, Country           string
+	EAccountRole                      string
+	EncryptMobile                     string
+	ClientKey                         string
+	LogID                             string
+	Raw                               json.RawMessage
+	Token                             *oauth2.Token
+}
+
+// loose is a string that the older edition may print as "<nil>".
+type loose string
+
+func (s *loose) UnmarshalJSON(b []byte) error {
+	var v wire.String
+	if err := v.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	if v == "<nil>" {
+		v = ""
+	}
+	*s = loose(v)
+	return nil
+}
+
+// looseInt is a number, a string of one, or "<nil>" (zero).
+type looseInt struct{ wire.Int }
+
+func (n *looseInt) UnmarshalJSON(b []byte) error {
+	var s string
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '"' && json.Unmarshal(b, &s) == nil && s == "<nil>" {
+		n.Int = wire.Int{}
+		return nil
+	}
+	return n.Int.UnmarshalJSON(b)
+}
+
+// userAnswer is either edition of the user-info answer: the current one
+// with err_no, err_msg and log_id above data, the older one with data
+// (and perhaps extra) alone.
+type userAnswer struct {
+	ErrNo   wire.Int        `json:"err_no"`
+	ErrMsg  wire.String     `json:"err_msg"`
+	LogID   wire.String     `json:"log_id"`
+	Message wire.String     `json:"message"`
+	Data    json.RawMessage `json:"data"`
+	Extra   *struct {
+		LogID       wire.String `json:"logid"`
+		ErrorCode   wire.Int    `json:"error_code"`
+		Description wire.String `json:"description"`
+	} `json:"extra"`
+}
+
+type userData struct {
+	OpenID        loose    `json:"open_id"`
+	UnionID       loose    `json:"union_id"`
+	Nickname      loose    `json:"nickname"`
+	Avatar        loose    `json:"avatar"`
+	Gender        looseInt `json:"gender"`
+	City          loose    `json:"city"`
+	Province      loose    `json:"province"`
+	Country       loose    `json:"country"`
+	EAccountRole  loose    `json:"e_account_role"`
+	EncryptMobile loose    `json:"encrypt_mobile"`
+	ClientKey     loose    `json:"client_key"`
+	LogID         loose    `json:"log_id"`
+	ErrorCode     looseInt `json:"error_code"`
+	Description   loose    `json:"description"`
+}
+
+func success(status int) bool { return status >= 200 && status <= 299 }
+
+// DecodeUser decodes a user-info answer in either edition. Errors come
+// with HTTP 200; a success needs err_no and error_code to be 0 where
+// present and an open_id.
+func DecodeUser(status int, body []byte) (*User, *wire.Error) {
+	var a userAnswer
+	var d userData
+	err := wire.Unmarshal(body, &a)
+	if err == nil && len(a.Data) > 0 && string(a.Data) != "null" {
+		err = wire.Unmarshal(a.Data, &d)
+	}
+	if err != nil {
+		if !success(status) {
+			return nil, &wire.Error{}
+		}
+		return nil, &wire.Error{Kind: wire.ErrBadResponse, Cause: errors.New("answer is not a user-info envelope: " + wire.ScrubJSONError(err).Error())}
+	}
+	logID := string(a.LogID)
+	if a.Extra != nil && a.Extra.LogID != "" {
+		logID = string(a.Extra.LogID)
+	}
+	if logID == "" {
+		logID = string(d.LogID)
+	}
+	fail := func(code int64, desc string) (*User, *wire.Error) {
+		return nil, &wire.Error{LogID: logID, Description: desc, Code: strconv.FormatInt(code, 10), Kind: UserInfoKind(code)}
+	}
+	switch {
+	case a.ErrNo.V != 0:
+		return fail(a.ErrNo.V, string(a.ErrMsg))
+	case d.ErrorCode.V != 0:
+		return fail(d.ErrorCode.V, string(d.Description))
+	case a.Extra != nil && a.Extra.ErrorCode.V != 0:
+		return fail(a.Extra.ErrorCode.V, string(a.Extra.Description))
+	case a.Message == "error" && success(status):
+		return nil, &wire.Error{LogID: logID, Description: string(d.Description), Kind: wire.ErrRejected}
+	case !success(status):
+		return nil, &wire.Error{LogID: logID}
+	case d.OpenID == "":
+		return nil, &wire.Error{LogID: logID, Kind: wire.ErrBadResponse, Cause: errors.New("answer carries no open_id")}
+	}
+	return &User{
+		OpenID: string(d.OpenID), UnionID: string(d.UnionID), Nickname: string(d.Nickname), Avatar: string(d.Avatar),
+		Gender: int(d.Gender.V), City: string(d.City), Province: string(d.Province), Country: string(d.Country),
+		EAccountRole: string(d.EAccountRole), EncryptMobile: string(d.EncryptMobile), ClientKey: string(d.ClientKey),
+		LogID: logID, Raw: a.Data,
+	}, nil
+}
+
+// UserInfoKind classifies a user-info error code: the 28001xxx codes of
+// the OpenAPI generation, then the token table's.
+func UserInfoKind(code int64) error {
+	switch code {
+	case 28001003, 28001008:
+		return wire.ErrInvalidToken
+	case 28001005, 28001006, -1:
+		return wire.ErrTemporary
+	case 28001007:
+		return wire.ErrInvalidRequest
+	case 28001016:
+		return wire.ErrInvalidClient
+	}
+	return Kind(OpUserInfo, code)
+}
+
+// errNoOpenID is the cause when a token without an open id asks for its user.
+var errNoOpenID = errors.New("token carries no open_id: use the token Exchange returned")
+
+// UserInfo fetches the profile of t's user with a form-encoded POST of
+// access_token and open_id, the form of the current documents: the token
+// travels in the body, never in a URL. When the answer says the access
+// token is invalid or expired and t carries a refresh token, it refreshes
+// once and asks again; the new token is in the User's Token. If that second
+// call fails too, the returned User is not nil and holds only the Token.
+func (p *Platform) UserInfo(ctx context.Context, a *App, t *oauth2.Token) (*User, error) {
+	if t == nil || t.AccessToken == "" || OpenID(t) == "" {
+		return nil, &wire.Error{Provider: p.Name, Op: OpUserInfo, Kind: wire.ErrInvalidRequest, Cause: errNoOpenID}
+	}
+	var u *User
+	nt, err := wire.RetryInvalidToken(ctx, t, func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+		return p.Refresh(ctx, a, t)
+	}, func(t *oauth2.Token) error {
+		r := p.request(OpUserInfo, PathUserInfo, wire.Form, a, []wire.Param{
+			{Key: "access_token", Value: t.AccessToken},
+			{Key: "open_id", Value: OpenID(t)},
+		}, t.AccessToken, t.RefreshToken)
+		return wire.Call(ctx, r, func(status int, body []byte) (e *wire.Error) {
+			u, e = DecodeUser(status, body)
+			return e
+		})
+	})
+	return withToken(u, nt, err, func(u *User) **oauth2.Token { return &u.Token })
+}
+
+// withToken puts a refreshed token on the user, or on an otherwise empty
+// user when the call after the refresh failed, so it is never lost.
+func withToken[U any](u *U, nt *oauth2.Token, err error, field func(*U) **oauth2.Token) (*U, error) {
+	if err != nil {
+		if nt == nil {
+			return nil, err
+		}
+		u = new(U)
+	}
+	*field(u) = nt
+	return u, err
+}

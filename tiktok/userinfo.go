@@ -1,0 +1,33 @@
+package tiktok
+
+import (
+	"encoding/json"
+
+	"golang.org/x/oauth2"
+)
+
+// User is a TikTok user's profile, as /v2/user/info/ answers it. A field
+// that was not asked for, or whose scope the user did not grant, is empty.
+type User struct {
+	// OpenID is the user's id for this app; UnionID the id across the
+	// apps of one developer. DisplayName and Username (user.info.profile)
+	// are the names shown.
+	OpenID, UnionID, DisplayName, Username string
+	// AvatarURL, AvatarURL100 and AvatarLargeURL are the avatar's URLs.
+	AvatarURL, AvatarURL100, AvatarLargeURL string
+	// BioDescription and ProfileDeepLink need user.info.profile.
+	BioDescription, ProfileDeepLink string
+	// IsVerified needs user.info.profile.
+	IsVerified bool
+	// FollowerCount, FollowingCount, LikesCount and VideoCount need
+	// user.info.stats.
+	FollowerCount, FollowingCount, LikesCount int64
+	VideoCount                                int64
+	// LogID is the answer's log id, which TikTok's support asks for.
+	LogID string
+	// Raw is the whole "user" object, for fields this type does not name.
+	Raw json.RawMessage
+	// Token is the new token when UserInfo had to refresh: keep it in
+	// place of the one passed in. Nil otherwise.
+	Token *oauth2.Token
+}

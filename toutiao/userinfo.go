@@ -1,0 +1,48 @@
+package toutiao
+
+import (
+	"context"
+	"encoding/json"
+
+	"golang.org/x/oauth2"
+)
+
+// User is a Toutiao user's profile, as /oauth/userinfo/ answers it in either
+// edition. Values the older edition prints as "<nil>" are empty.
+type User struct {
+	// OpenID is the user's id for this app; UnionID the id across the apps
+	// of one developer account (empty when the app is not bound to one).
+	// Nickname and Avatar are the display name and the avatar's URL.
+	OpenID, UnionID, Nickname, Avatar string
+	// Gender is 0 (unknown), 1 (male) or 2 (female); older editions only.
+	Gender int
+	// City, Province and Country are given by older editions only.
+	City, Province, Country string
+	// EAccountRole is the enterprise account type: "EAccountM" ordinary,
+	// "EAccountS" certified, "EAccountK" brand, or empty.
+	EAccountRole string
+	// EncryptMobile is the phone number, encrypted, when the user granted
+	// mobile_alert. Decrypt it with douyin.DecryptMobile.
+	EncryptMobile string
+	// ClientKey is the app's key, as the current edition echoes it.
+	ClientKey string
+	// LogID is the answer's log id, which support asks for.
+	LogID string
+	// Raw is the whole "data" object, for fields this type does not name.
+	Raw json.RawMessage
+	// Token is the new token when UserInfo had to refresh: keep it in
+	// place of the one passed in. Nil otherwise.
+	Token *oauth2.Token
+}
+
+// UserInfo fetches the profile of t's user (scope user_info), sending
+// access_token and open_id in a form-encoded POST body, never in a URL.
+// Errors come with HTTP 200 and are classified: an invalid or expired
+// access token (28001003, 28001008) is an [oauth2x.ErrInvalidToken]. Then,
+// if t has a refresh token, UserInfo refreshes once and asks again; the
+// User's Token holds the new token, to keep in place of t. If the second
+// call fails too, the User is not nil and holds only that Token.
+func (c *Config) UserInfo(ctx context.Context, t *oauth2.Token) (*User, error) {
+	u, err := platform.UserInfo(ctx, c.app(), t)
+	return (*User)(u), err
+}
