@@ -58,16 +58,34 @@ func (f RefresherFunc) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.To
 // ConfigRefresher makes a standard *oauth2.Config (Google, GitHub, …) a
 // [Refresher], so that [NewTokenSource] serves its tokens too. A refresh
 // answer without a refresh token keeps the old one, as x/oauth2 does.
+//
+// It holds the same line as the provider Configs: the client under
+// oauth2.HTTPClient in ctx (or one with a 30-second timeout) is used
+// through a copy that follows no redirect, so a token URL that redirects
+// never gets the client secret and refresh token re-sent elsewhere; a call
+// that neither ctx nor the client bounds gives up after 30 seconds; the
+// error's text and its *oauth2.RetrieveError never carry the client
+// secret or the tokens, however the answer echoes them; only an
+// invalid_grant answer is a dead grant; and a token outside RFC 6750
+// syntax, or with a token_type other than Bearer, is refused as
+// [ErrBadResponse].
 func ConfigRefresher(c *oauth2.Config) Refresher {
 	return RefresherFunc(func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
 		if t == nil || t.RefreshToken == "" {
 			return nil, &wire.Error{Provider: "oauth2", Op: "refresh", Kind: ErrInvalidGrant, Cause: errNoRefreshToken}
 		}
+		client, callCtx, cancel := wire.SafeClient(ctx)
+		defer cancel()
+		callCtx = context.WithValue(callCtx, oauth2.HTTPClient, client)
 		// A token whose expiry is in the past makes x/oauth2 refresh.
 		old := &oauth2.Token{RefreshToken: t.RefreshToken, Expiry: expired}
-		nt, err := c.TokenSource(ctx, old).Token()
+		nt, err := c.TokenSource(callCtx, old).Token()
 		if err != nil {
-			return nil, wire.Classify("oauth2", "refresh", err, t.RefreshToken, c.ClientSecret)
+			return nil, wire.Classify("oauth2", "refresh", err, t.RefreshToken, t.AccessToken, c.ClientSecret)
+		}
+		if e := wire.CheckToken(nt); e != nil {
+			e.Provider, e.Op = "oauth2", "refresh"
+			return nil, e
 		}
 		return nt, nil
 	})

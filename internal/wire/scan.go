@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"unicode"
@@ -48,22 +47,25 @@ func Unmarshal(body []byte, v any) error {
 }
 
 // sensitiveKeys are the keys whose string values are secrets wherever
-// they appear in an answer, compared folded.
+// they appear in an answer or a request, compared folded.
 var sensitiveKeys = map[string]bool{
 	foldKey("access_token"):  true,
 	foldKey("refresh_token"): true,
 	foldKey("id_token"):      true,
 	foldKey("client_secret"): true,
 	foldKey("code"):          true,
+	foldKey("code_verifier"): true,
 }
+
+// Sensitive reports whether a parameter or answer key names a secret: a
+// token, a code, a PKCE verifier, the client secret.
+func Sensitive(key string) bool { return sensitiveKeys[foldKey(key)] }
 
 // scanResult is what one walk over an answer found.
 type scanResult struct {
-	dup    string   // first key seen twice in one object
-	hasDup bool     // dup is set
 	values []string // distinct string values of sensitive keys, at most maxValues
 	many   bool     // there were more than maxValues
-	cut    int      // offset where the body ends inside a sensitive value; -1: it does not
+	cut    int      // offset where the body ends inside a sensitive value or nests too deep; -1: it does not
 }
 
 // maxValues bounds how many token values Scrub redacts one by one: a real
@@ -89,61 +91,62 @@ func (r *scanResult) keep(vs ...string) {
 // JSON.
 const maxNested = 2
 
+// maxDepth is how deep scanJSON follows arrays and objects: as deep as
+// encoding/json decodes. A body nested deeper is cut there, unread, so
+// that its cost stays bounded.
+const maxDepth = 10000
+
 // scanJSON walks body token by token, as far as it is valid JSON: a
 // truncated answer is walked up to where it breaks off. depth counts the
-// strings holding JSON it is inside.
+// strings holding JSON it is inside. It keeps one small frame per open
+// array or object, at most maxDepth of them.
 func scanJSON(body []byte, depth int) scanResult {
 	res := scanResult{cut: -1}
 	type frame struct {
-		obj     bool
-		wantKey bool
-		key     string // folded key whose value comes next
-		keys    map[string]struct{}
+		obj       bool
+		wantKey   bool
+		sensitive bool // the value that comes next is a sensitive key's
 	}
-	var stack []*frame
+	var stack []frame
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	valueDone := func() {
 		if n := len(stack); n > 0 && stack[n-1].obj {
-			stack[n-1].wantKey = true
+			stack[n-1].wantKey, stack[n-1].sensitive = true, false
 		}
 	}
 	for {
 		off := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
-			if n := len(stack); n > 0 && stack[n-1].obj && !stack[n-1].wantKey && sensitiveKeys[stack[n-1].key] {
+			if n := len(stack); n > 0 && stack[n-1].obj && !stack[n-1].wantKey && stack[n-1].sensitive {
 				res.cut = int(off)
 			}
 			return res
 		}
 		var top *frame
 		if n := len(stack); n > 0 {
-			top = stack[n-1]
+			top = &stack[n-1]
 		}
 		switch v := tok.(type) {
 		case json.Delim:
 			switch v {
 			case '{', '[':
-				stack = append(stack, &frame{obj: v == '{', wantKey: v == '{'})
+				if len(stack) == maxDepth {
+					res.cut = int(off)
+					return res
+				}
+				stack = append(stack, frame{obj: v == '{', wantKey: v == '{'})
 			default:
 				stack = stack[:len(stack)-1]
 				valueDone()
 			}
 		case string:
 			if top != nil && top.obj && top.wantKey {
-				k := foldKey(v)
-				if _, seen := top.keys[k]; seen && !res.hasDup {
-					res.dup, res.hasDup = v, true
-				}
-				if top.keys == nil {
-					top.keys = make(map[string]struct{}, 8)
-				}
-				top.keys[k] = struct{}{}
-				top.key, top.wantKey = k, false
+				top.sensitive, top.wantKey = sensitiveKeys[foldKey(v)], false
 				continue
 			}
-			if top != nil && top.obj && sensitiveKeys[top.key] {
+			if top != nil && top.obj && top.sensitive {
 				res.keep(v)
 			}
 			if t := strings.TrimSpace(v); depth < maxNested && t != "" && (t[0] == '{' || t[0] == '[') {
@@ -172,39 +175,6 @@ func foldKey(s string) string {
 			r = r2
 		}
 	}, s)
-}
-
-// Withheld replaces a body, or a text taken from one, that carries too
-// many token values to redact them one by one.
-const Withheld = "[withheld: the answer carries more than 16 token values]"
-
-// Scrub returns body with every secret and every value of a
-// token-bearing key (access_token, refresh_token, id_token, client_secret,
-// code) replaced by "[redacted]", whether the body is JSON, JSON cut short,
-// JSON inside a JSON string, or form-encoded. A body that breaks off
-// inside such a value is cut there. It also returns the values it found,
-// for redacting other texts taken from the same body; when there are more
-// than 16 it returns [Withheld] and many is set, and those texts must be
-// withheld too. Its cost is linear in the size of body.
-func Scrub(body []byte, secrets []string) (scrubbed string, values []string, many bool) {
-	s := string(body)
-	found := scanJSON(body, 0)
-	if found.cut >= 0 {
-		s = s[:found.cut] + "[redacted]"
-	}
-	if t := strings.TrimSpace(s); t != "" && t[0] != '{' && t[0] != '[' && t[0] != '<' {
-		if q, err := url.ParseQuery(t); err == nil {
-			for k, vs := range q {
-				if sensitiveKeys[foldKey(k)] {
-					found.keep(vs...)
-				}
-			}
-		}
-	}
-	if found.many {
-		return Withheld, found.values, true
-	}
-	return redact(s, append(found.values, secrets...)), found.values, false
 }
 
 // errDuplicate reports whether err is one of Unmarshal's own refusals

@@ -10,7 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strings"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -107,27 +107,21 @@ func (r *Request) Encode() (body []byte, contentType string, err error) {
 
 // Do performs r and decodes the answer with decode. It returns a token
 // with a non-empty access token, or an *Error; never both, never neither.
+// Every token it returns is of RFC 6750 syntax (see [CheckToken]).
 func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) {
+	secrets := r.secrets()
 	fail := func(kind error, status int, cause error) *Error {
-		return &Error{Provider: r.Provider, Op: r.Op, Kind: kind, Status: status, Cause: redactErr(cause, r.Secrets)}
+		return &Error{Provider: r.Provider, Op: r.Op, Kind: kind, Status: status, Cause: redactErr(cause, secrets)}
 	}
 	body, ctype, err := r.Encode()
 	if err != nil {
 		return nil, fail(ErrInvalidRequest, 0, err)
 	}
-	client := *ContextClient(ctx)
-	client.CheckRedirect = noRedirect
-	reqCtx := ctx
-	if _, ok := ctx.Deadline(); !ok && client.Timeout == 0 {
-		// Neither the caller nor the client bounds the call: a token
-		// endpoint that drips its answer must not hang the caller forever.
-		var cancel context.CancelFunc
-		reqCtx, cancel = context.WithTimeout(ctx, DefaultClient.Timeout)
-		defer cancel()
-	}
+	client, reqCtx, cancel := SafeClient(ctx)
+	defer cancel()
 	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, r.URL, bytes.NewReader(body))
 	if err != nil {
-		return nil, fail(ErrInvalidClient, 0, errors.New("bad token URL: "+redact(err.Error(), r.Secrets)))
+		return nil, fail(ErrInvalidClient, 0, errors.New("bad token URL: "+redact(err.Error(), secrets)))
 	}
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
@@ -146,36 +140,56 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 		return nil, answered(fail(kind, resp.StatusCode, err), resp)
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return nil, answered(fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("token endpoint redirected to %q; not followed", redactURL(resp.Header.Get("Location"), r.Secrets))), resp)
+		return nil, answered(fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("token endpoint redirected to %q; not followed", redactURL(resp.Header.Get("Location"), secrets))), resp)
 	}
 	tok, e := decode(resp.StatusCode, data)
 	if e == nil && (tok == nil || (tok.AccessToken == "" && !r.NoAccessToken)) {
 		e = &Error{Kind: ErrBadResponse, Cause: errors.New("answer carries no access token")}
 	}
+	if e == nil {
+		e = CheckToken(tok)
+	}
 	if e != nil {
 		e.Provider, e.Op, e.Status = r.Provider, r.Op, resp.StatusCode
-		// A malformed answer may still carry tokens: they are secrets too.
-		scrubbed, found, many := Scrub(data, r.Secrets)
-		if many {
-			e.Description, e.LogID = "", ""
-		}
-		secrets := append(found, r.Secrets...)
-		e.Description = redact(e.Description, secrets)
-		e.LogID = token(redact(e.LogID, secrets), 64)
-		e.Code = token(redact(e.Code, secrets), 64)
-		e.Cause = redactErr(e.Cause, secrets)
 		if e.Kind == nil {
 			e.Kind = kindForStatus(resp.StatusCode)
 		}
-		e.Retrieve = &oauth2.RetrieveError{
-			Response:         SafeResponse(resp),
-			Body:             []byte(scrubbed),
-			ErrorCode:        e.Code,
-			ErrorDescription: e.Description,
-		}
+		// A malformed answer may still carry tokens: they are secrets too.
+		e.clean(resp, data, secrets)
 		return nil, e
 	}
 	return tok, nil
+}
+
+// secrets are r's Secrets and the values of its parameters that name a
+// secret (see [Sensitive]): whatever a provider package listed, the
+// verifier, code, tokens and client secret a request carries never reach
+// an error.
+func (r *Request) secrets() []string {
+	s := slices.Clone(r.Secrets)
+	for _, p := range r.Params {
+		if Sensitive(p.Key) {
+			s = append(s, p.Value)
+		}
+	}
+	return s
+}
+
+// SafeClient returns the client for a token call under ctx (see
+// [ContextClient]) made safe for it, without changing the caller's: a copy
+// that follows no redirect, and a context bounded by DefaultClient's
+// timeout when neither ctx nor the client bounds the call. cancel releases
+// the context's timer.
+func SafeClient(ctx context.Context) (client *http.Client, callCtx context.Context, cancel context.CancelFunc) {
+	c := *ContextClient(ctx)
+	c.CheckRedirect = noRedirect
+	if _, ok := ctx.Deadline(); !ok && c.Timeout == 0 {
+		// Neither the caller nor the client bounds the call: a token
+		// endpoint that drips its answer must not hang the caller forever.
+		callCtx, cancel = context.WithTimeout(ctx, DefaultClient.Timeout)
+		return &c, callCtx, cancel
+	}
+	return &c, ctx, func() {}
 }
 
 // transportKind classifies an error that happened before a full answer
@@ -225,52 +239,6 @@ func ReadCapped(r io.Reader, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// redact replaces every secret in s with "[redacted]".
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if sec != "" && strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-		if esc := url.QueryEscape(sec); sec != "" && esc != sec && strings.Contains(s, esc) {
-			s = strings.ReplaceAll(s, esc, "[redacted]")
-		}
-	}
-	return s
-}
-
-// redactURL drops a URL's query and fragment, and redacts what is left.
-func redactURL(raw string, secrets []string) string {
-	if u, err := url.Parse(raw); err == nil {
-		u.RawQuery, u.Fragment, u.User = "", "", nil
-		raw = u.String()
-	}
-	return redact(raw, secrets)
-}
-
-// redactedError keeps the chain of err for errors.Is while its text is redacted.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-func redactErr(err error, secrets []string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		msg = strings.Replace(msg, ue.URL, redactURL(ue.URL, nil), 1)
-	}
-	if r := redact(msg, secrets); r != err.Error() {
-		return &redactedError{msg: r, err: err}
-	}
-	return err
-}
-
 // SafeResponse returns a copy of resp fit to travel in an error: its body
 // is drained, and its request keeps method and URL (query dropped) but no
 // body, no way to replay one, and no headers (Authorization carries the
@@ -291,16 +259,4 @@ func SafeResponse(resp *http.Response) *http.Response {
 		safe.Request = r
 	}
 	return &safe
-}
-
-// token keeps an identifier from an answer fit to print unquoted in a log
-// line: printable ASCII without spaces, at most max bytes.
-func token(s string, max int) string {
-	b := make([]byte, 0, min(len(s), max))
-	for i := 0; i < len(s) && len(b) < max; i++ {
-		if c := s[i]; c > ' ' && c < 0x7f {
-			b = append(b, c)
-		}
-	}
-	return string(b)
 }
