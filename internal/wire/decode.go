@@ -236,6 +236,26 @@ func DecodeRFC6749At(now time.Time) Decoder {
 	return func(status int, body []byte) (*oauth2.Token, *Error) { return decodeRFC6749(now, status, body) }
 }
 
+// DecodeRFC6749Raw is DecodeRFC6749At that also keeps every top-level
+// field of a successful answer as the token's extra, as x/oauth2 keeps
+// them (Token.Extra("id_token") and the like).
+func DecodeRFC6749Raw(now time.Time) Decoder {
+	return func(status int, body []byte) (*oauth2.Token, *Error) {
+		t, e := decodeRFC6749(now, status, body)
+		if e != nil {
+			return nil, e
+		}
+		var raw map[string]any
+		if json.Unmarshal(body, &raw) == nil {
+			if v := t.Extra(ExtraRefreshExpiry); v != nil {
+				raw[ExtraRefreshExpiry] = v
+			}
+			t = t.WithExtra(raw)
+		}
+		return t, nil
+	}
+}
+
 func decodeRFC6749(now time.Time, status int, body []byte) (*oauth2.Token, *Error) {
 	var a rfcAnswer
 	jerr := Unmarshal(body, &a)

@@ -63,7 +63,8 @@ func escapeBefore(s string, i int) bool {
 // whole reports whether s[i:j] stands as a whole value.
 func whole(s string, i, j int) bool {
 	before := i == 0 || !tokenByte(s[i-1]) || escapeBefore(s, i)
-	after := j == len(s) || !tokenByte(s[j]) || escapeAt(s, j)
+	after := j == len(s) || !tokenByte(s[j]) || escapeAt(s, j) ||
+		(s[j] == '.' && (j+1 == len(s) || !tokenByte(s[j+1]))) // a sentence's full stop
 	return before && after
 }
 
@@ -81,18 +82,26 @@ func spellings(sec string) []string {
 	}
 	add(url.QueryEscape(sec))
 	add(url.PathEscape(sec))
-	if b, err := json.Marshal(sec); err == nil {
-		add(string(b[1 : len(b)-1]))
-		add(strings.ReplaceAll(string(b[1:len(b)-1]), "/", `\/`))
-	}
-	var sb strings.Builder
-	enc := json.NewEncoder(&sb)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(sec) == nil {
-		v := strings.TrimSuffix(sb.String(), "\n")
-		add(v[1 : len(v)-1])
+	for _, v := range []string{sec, jsonEscape(sec, true)} {
+		// JSON inside JSON (a description quoting a JSON request) escapes twice.
+		add(jsonEscape(v, true))
+		add(jsonEscape(v, false))
+		add(strings.ReplaceAll(jsonEscape(v, false), "/", `\/`))
 	}
 	return out
+}
+
+// jsonEscape returns s as a JSON string holds it, without the quotes,
+// with or without encoding/json's escaping of <, > and &.
+func jsonEscape(s string, html bool) string {
+	var sb strings.Builder
+	enc := json.NewEncoder(&sb)
+	enc.SetEscapeHTML(html)
+	if enc.Encode(s) != nil {
+		return s
+	}
+	v := strings.TrimSuffix(sb.String(), "\n")
+	return v[1 : len(v)-1]
 }
 
 // needles are the spellings of secrets worth looking for: a secret that is

@@ -46,6 +46,10 @@ type Request struct {
 	// renew answers carry only a refresh token; its decoder keeps the old
 	// access token).
 	NoAccessToken bool
+	// BasicID and BasicSecret, when BasicID is set, go in an HTTP Basic
+	// Authorization header, query-escaped first as RFC 6749 2.3.1 (and
+	// x/oauth2) do. BasicSecret counts as a secret.
+	BasicID, BasicSecret string
 }
 
 // Decoder turns an answer into a token or a classified error. It sees the
@@ -125,6 +129,9 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 	}
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
+	if r.BasicID != "" {
+		req.SetBasicAuth(url.QueryEscape(r.BasicID), url.QueryEscape(r.BasicSecret))
+	}
 
 	resp, err := client.Do(req)
 	if err != nil {
@@ -166,7 +173,7 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 // verifier, code, tokens and client secret a request carries never reach
 // an error.
 func (r *Request) secrets() []string {
-	s := slices.Clone(r.Secrets)
+	s := append(slices.Clone(r.Secrets), r.BasicSecret)
 	for _, p := range r.Params {
 		if Sensitive(p.Key) {
 			s = append(s, p.Value)
