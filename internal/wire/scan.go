@@ -96,10 +96,14 @@ const maxNested = 2
 // that its cost stays bounded.
 const maxDepth = 10000
 
-// scanJSON walks body token by token, as far as it is valid JSON: a
-// truncated answer is walked up to where it breaks off. depth counts the
-// strings holding JSON it is inside. It keeps one small frame per open
-// array or object, at most maxDepth of them.
+// scanJSON walks body once, byte by byte, as a lexer of JSON that goes on
+// where a parser would stop: a truncated or invalid answer is walked to
+// its end, so that no token it carries is missed. depth counts the
+// strings holding JSON it is inside. It keeps one three-byte frame per
+// open array or object, at most maxDepth of them, and allocates a string
+// only for the values of sensitive keys (at most maxValues of them) and
+// for strings holding JSON: its memory is bounded by a small multiple of
+// the body, whatever the body.
 func scanJSON(body []byte, depth int) scanResult {
 	res := scanResult{cut: -1}
 	type frame struct {
@@ -108,58 +112,109 @@ func scanJSON(body []byte, depth int) scanResult {
 		sensitive bool // the value that comes next is a sensitive key's
 	}
 	var stack []frame
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	valueDone := func() {
-		if n := len(stack); n > 0 && stack[n-1].obj {
-			stack[n-1].wantKey, stack[n-1].sensitive = true, false
-		}
-	}
-	for {
-		off := dec.InputOffset()
-		tok, err := dec.Token()
-		if err != nil {
-			if n := len(stack); n > 0 && stack[n-1].obj && !stack[n-1].wantKey && stack[n-1].sensitive {
-				res.cut = int(off)
-			}
-			return res
-		}
+	keyEnd := 0 // where the last sensitive key ended
+	for i := 0; i < len(body); i++ {
 		var top *frame
 		if n := len(stack); n > 0 {
 			top = &stack[n-1]
 		}
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{', '[':
-				if len(stack) == maxDepth {
-					res.cut = int(off)
-					return res
-				}
-				stack = append(stack, frame{obj: v == '{', wantKey: v == '{'})
-			default:
+		switch c := body[i]; c {
+		case '{', '[':
+			if len(stack) == maxDepth {
+				res.cut = i
+				return res
+			}
+			stack = append(stack, frame{obj: c == '{', wantKey: c == '{'})
+		case '}', ']':
+			if top != nil {
 				stack = stack[:len(stack)-1]
-				valueDone()
 			}
-		case string:
-			if top != nil && top.obj && top.wantKey {
-				top.sensitive, top.wantKey = sensitiveKeys[foldKey(v)], false
-				continue
+		case ',':
+			if top != nil && top.obj {
+				top.wantKey, top.sensitive = true, false
 			}
-			if top != nil && top.obj && top.sensitive {
-				res.keep(v)
+		case '"':
+			j, esc := i+1, false
+			for j < len(body) && body[j] != '"' {
+				if body[j] == '\\' {
+					esc = true
+					j++
+				}
+				j++
 			}
-			if t := strings.TrimSpace(v); depth < maxNested && t != "" && (t[0] == '{' || t[0] == '[') {
+			if j >= len(body) {
+				// The body breaks off inside this string.
+				if top != nil && top.obj && !top.wantKey && top.sensitive {
+					res.cut = i
+				}
+				return res
+			}
+			raw := body[i+1 : j]
+			switch {
+			case top != nil && top.obj && top.wantKey:
+				top.sensitive, top.wantKey = sensitiveRaw(raw, esc, body[i:j+1]), false
+				if top.sensitive {
+					keyEnd = j + 1
+				}
+			case top != nil && top.obj && top.sensitive && !res.many:
+				res.keep(unquoteRaw(raw, esc, body[i:j+1]))
+			}
+			if depth < maxNested && holdsJSON(raw) {
 				// A gateway that encodes JSON twice hides the tokens in a string.
-				inner := scanJSON([]byte(t), depth+1)
+				inner := scanJSON([]byte(strings.TrimSpace(unquoteRaw(raw, esc, body[i:j+1]))), depth+1)
 				res.keep(inner.values...)
 				res.many = res.many || inner.many
 			}
-			valueDone()
-		default:
-			valueDone()
+			i = j
 		}
 	}
+	if n := len(stack); n > 0 && stack[n-1].obj && !stack[n-1].wantKey && stack[n-1].sensitive {
+		// The body ends after a sensitive key, before its value ended.
+		res.cut = keyEnd
+	}
+	return res
+}
+
+// unquoteRaw returns the value of the JSON string quoted (whose bytes
+// between the quotes are raw): raw itself when it has no escape, else
+// what encoding/json reads, else raw.
+func unquoteRaw(raw []byte, esc bool, quoted []byte) string {
+	if esc {
+		var s string
+		if json.Unmarshal(quoted, &s) == nil {
+			return s
+		}
+	}
+	return string(raw)
+}
+
+// sensitiveRaw reports whether the key quoted (raw between the quotes)
+// names a secret, without allocating for plain ASCII keys.
+func sensitiveRaw(raw []byte, esc bool, quoted []byte) bool {
+	if esc || !isASCII(raw) {
+		return sensitiveKeys[foldKey(unquoteRaw(raw, esc, quoted))]
+	}
+	var buf [16]byte
+	if len(raw) > len(buf) {
+		return false
+	}
+	for k, c := range raw {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf[k] = c
+	}
+	return sensitiveKeys[string(buf[:len(raw)])]
+}
+
+// holdsJSON reports whether a string's raw bytes start, after white
+// space, with "{" or "[".
+func holdsJSON(raw []byte) bool {
+	t := bytes.TrimLeft(raw, " \t\r\n")
+	if len(t) >= 2 && t[0] == '\\' && (t[1] == 'n' || t[1] == 't' || t[1] == 'r') {
+		return true // escaped white space first: look closer
+	}
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
 }
 
 // foldKey folds s as encoding/json does when it matches a key to a field:
