@@ -23,7 +23,6 @@ import (
 	"errors"
 	"net/http"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -131,9 +130,6 @@ func ConfigRefresher(c *oauth2.Config) Refresher {
 
 // errNoRefreshToken is the cause when a token without a refresh token is refreshed.
 var errNoRefreshToken = errors.New("token has no refresh token")
-
-// expired is an expiry in the past.
-var expired = time.Unix(1, 0)
 
 // Error kinds. Every error a token call returns matches exactly one of them
 // with errors.Is; each says what the caller should do.
