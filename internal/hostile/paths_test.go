@@ -98,9 +98,9 @@ func TestHostileMemory(t *testing.T) {
 		hostile.Sample{Name: "many token values", Status: 200, Body: hostile.ManyTokens()},
 		hostile.Sample{Name: "deep brackets", Status: 400, Body: hostile.DeepBrackets()},
 		hostile.Sample{Name: "long description", Status: 400, Body: hostile.LongDescription()})
-	var peak uint64
-	var peakAt string
 	for _, p := range providers {
+		var peak uint64
+		var peakAt string
 		for _, c := range p.calls(offlineKit()) {
 			for _, a := range answers {
 				ct := &cannedTransport{status: a.Status, body: a.Body}
@@ -118,12 +118,12 @@ func TestHostileMemory(t *testing.T) {
 					t.Errorf("%s %s %q: %d bytes allocated for a %d-byte answer, more than %d", p.name, c.op, a.Name, least, len(a.Body), maxCleaning(len(a.Body)))
 				}
 				if least > peak {
-					peak, peakAt = least, fmt.Sprintf("%s %s %q (%d-byte answer)", p.name, c.op, a.Name, len(a.Body))
+					peak, peakAt = least, fmt.Sprintf("%s %q (%d-byte answer)", c.op, a.Name, len(a.Body))
 				}
 			}
 		}
+		t.Logf("%s: peak %d bytes allocated by one call, at %s", p.name, peak, peakAt)
 	}
-	t.Logf("peak: %d bytes allocated by one call, at %s", peak, peakAt)
 }
 
 // TestNonJSON400GrantStaysAlive puts a proxy's HTML 400 page, then a healthy
