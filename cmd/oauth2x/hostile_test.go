@@ -168,24 +168,33 @@ func TestCommandFiles(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		target string // what douyin.json links to; empty: no token file
-		secret string // --client-secret-file
-		args   []string
-		code   int
-		want   string
+		// content, when set, is written to douyin.json instead.
+		content string
+		secret  string // --client-secret-file
+		args    []string
+		code    int
+		want    string
 	}{
-		{"token file links to /dev/zero", "/dev/zero", "", []string{"token", "douyin"}, exitFailure, "is not a regular file (a device)"},
-		{"token file links to a FIFO", fifo, "", []string{"token", "douyin"}, exitFailure, "is not a regular file (a named pipe)"},
-		{"token file larger than 1 MiB", big, "", []string{"token", "douyin"}, exitFailure, "is larger than 1 MiB"},
-		{"token file is a directory", t.TempDir(), "", []string{"token", "douyin"}, exitFailure, "is not a regular file (a directory)"},
-		{"renew, token file links to /dev/zero", "/dev/zero", "", []string{"renew", "douyin"}, exitFailure, "is not a regular file (a device)"},
-		{"secret file /dev/zero", "", "/dev/zero", []string{"client-token", "douyin"}, exitUsage, "is not a regular file (a device)"},
-		{"secret file a FIFO", "", fifo, []string{"login", "douyin"}, exitUsage, "is not a regular file (a named pipe)"},
-		{"secret file larger than 1 MiB", "", big, []string{"client-token", "douyin"}, exitUsage, "is larger than 1 MiB"},
+		{"token file links to /dev/zero", "/dev/zero", "", "", []string{"token", "douyin"}, exitFailure, "is not a regular file (a device)"},
+		{"token file links to a FIFO", fifo, "", "", []string{"token", "douyin"}, exitFailure, "is not a regular file (a named pipe)"},
+		{"token file larger than 1 MiB", big, "", "", []string{"token", "douyin"}, exitFailure, "is larger than 1 MiB"},
+		{"token file is a directory", t.TempDir(), "", "", []string{"token", "douyin"}, exitFailure, "is not a regular file (a directory)"},
+		{"renew, token file links to /dev/zero", "/dev/zero", "", "", []string{"renew", "douyin"}, exitFailure, "is not a regular file (a device)"},
+		{"token file with a terminal escape in the token", "", `{"access_token":"act.\u001b]0;owned\u0007","refresh_token":"rft.x","expiry":"2999-01-01T00:00:00Z"}`, "",
+			[]string{"token", "douyin"}, exitFailure, "not of RFC 6750 token syntax, so it was not printed"},
+		{"secret file /dev/zero", "", "", "/dev/zero", []string{"client-token", "douyin"}, exitUsage, "is not a regular file (a device)"},
+		{"secret file a FIFO", "", "", fifo, []string{"login", "douyin"}, exitUsage, "is not a regular file (a named pipe)"},
+		{"secret file larger than 1 MiB", "", "", big, []string{"client-token", "douyin"}, exitUsage, "is larger than 1 MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := environ(t, "OAUTH2X_DOUYIN_CLIENT_KEY="+fake.ClientKey, "OAUTH2X_DOUYIN_ENDPOINT="+fake.URL)
 			if tc.target != "" {
 				if err := os.Symlink(tc.target, storePath(env, "douyin.json")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.content != "" {
+				if err := os.WriteFile(storePath(env, "douyin.json"), []byte(tc.content), 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -198,6 +207,9 @@ func TestCommandFiles(t *testing.T) {
 			o := runBounded(t, env, args...)
 			if o.code != tc.code || !strings.Contains(o.stderr, tc.want) {
 				t.Errorf("exit %d (want %d), stderr lacks %q:\n%s", o.code, tc.code, tc.want, o.all())
+			}
+			if strings.ContainsAny(o.all(), "\x1b\x07") {
+				t.Errorf("a control character reached the terminal: %q", o.all())
 			}
 		})
 	}
