@@ -40,7 +40,9 @@ type Request struct {
 	Encoding Encoding
 	Params   []Param
 	// Secrets are values that must never appear in an error: the client
-	// secret, the code, the tokens. Empty strings are ignored.
+	// secret, the code, the tokens. Empty strings are ignored. The values
+	// of Params whose keys name a secret ([Sensitive]: the code_verifier
+	// of PKCE among them) count as secrets whether listed here or not.
 	Secrets []string
 	// NoAccessToken allows an answer without an access token (Douyin's
 	// renew answers carry only a refresh token; its decoder keeps the old
