@@ -750,6 +750,15 @@ var echoStyles = []struct {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, echoAnswer(strings.Join(words, " "))) // HTTP 200, as TikTok may
 	}},
+	{"echo form-encoded sentence", func(w http.ResponseWriter, v url.Values) {
+		var words []string
+		for k := range v {
+			words = append(words, "invalid "+k+" "+v.Get(k)+".")
+		}
+		slices.Sort(words)
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, echoAnswer(url.QueryEscape(strings.Join(words, " "))))
+	}},
 	{"echo plain text 400", func(w http.ResponseWriter, v url.Values) {
 		http.Error(w, "Bad Request: "+v.Encode()+" "+fmt.Sprint(map[string][]string(v)), http.StatusBadRequest)
 	}},
@@ -864,6 +873,9 @@ func TestHostileTransport(t *testing.T) {
 				}
 				if n := th.count(); n != 0 {
 					t.Errorf("the other host got %d requests", n)
+				}
+				if client.CheckRedirect != nil {
+					t.Errorf("the caller's client was changed")
 				}
 				sc.checkURLs(t)
 			})

@@ -13,16 +13,18 @@ import (
 
 // Redaction works on whole values. A secret is replaced by "[redacted]"
 // wherever it stands as a whole value: as a form or query parameter's
-// value, a JSON string, a header value, or a word of a provider's text
-// ("invalid refresh_token rft.…"). A whole value is one not glued to
-// other token characters (RFC 6750 b64token: letters, digits and
-// "-._~+/") on either side; a %XX or \uXXXX escape next to it counts as a
-// separator, so an answer that echoes the request URL-encoded or
-// JSON-escaped is caught too. Each secret is looked for as it is, as
-// x/oauth2 and browsers query-escape and path-escape it, and as JSON
-// escapes it (with and without HTML escaping, and with "\/"). A secret
-// inside another word ("/oauth/access_token/" holding the one-character
-// code "c") is not touched, so short secrets never garble the text.
+// value, a JSON string, a header value, a path segment, or a word of a
+// provider's text ("invalid refresh_token rft.…", or the same sentence
+// form-encoded, its spaces turned to "+"). A whole value is one not glued
+// to letters, digits or "-._~" on either side; "/", "+", "=" and every
+// other character separate, a %XX or \uXXXX escape next to it counts as
+// a separator, and so does a full stop that ends a sentence. So an answer
+// that echoes the request URL-encoded or JSON-escaped is caught too. Each
+// secret is looked for as it is, as x/oauth2 and browsers query-escape and
+// path-escape it, and as JSON escapes it once or twice (with and without
+// HTML escaping, and with "\/"). A secret inside another word
+// ("/oauth/access_token/" holding the one-character code "c") is not
+// touched, so short secrets never garble the text.
 
 // Redacted replaces a secret in any text the library hands back.
 const Redacted = "[redacted]"
@@ -31,11 +33,11 @@ const Redacted = "[redacted]"
 // The whole answer, scrubbed, stays on the error's *oauth2.RetrieveError.
 const MaxDescription = 200
 
-// tokenByte reports whether c may be part of a token as RFC 6750 writes
-// one (b64token, without the trailing "="), or of an escape sequence.
-func tokenByte(c byte) bool {
+// glued reports whether c, next to a secret, makes it part of a longer
+// word: a letter, a digit, one of "-._~", or a "%" that starts no escape.
+func glued(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '%'
+		c == '-' || c == '.' || c == '_' || c == '~' || c == '%'
 }
 
 func hexByte(c byte) bool {
@@ -62,9 +64,9 @@ func escapeBefore(s string, i int) bool {
 
 // whole reports whether s[i:j] stands as a whole value.
 func whole(s string, i, j int) bool {
-	before := i == 0 || !tokenByte(s[i-1]) || escapeBefore(s, i)
-	after := j == len(s) || !tokenByte(s[j]) || escapeAt(s, j) ||
-		(s[j] == '.' && (j+1 == len(s) || !tokenByte(s[j+1]))) // a sentence's full stop
+	before := i == 0 || !glued(s[i-1]) || escapeBefore(s, i)
+	after := j == len(s) || !glued(s[j]) || escapeAt(s, j) ||
+		(s[j] == '.' && (j+1 == len(s) || !glued(s[j+1]) || escapeAt(s, j+1))) // a sentence's full stop
 	return before && after
 }
 

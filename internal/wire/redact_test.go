@@ -28,6 +28,8 @@ func TestRedactWholeValues(t *testing.T) {
 		{"a longer token is another token", "act.1234 and act.12345", []string{"act.1234"}, "[redacted] and act.12345"},
 		{"two secrets, one inside the other", "abc abcdef", []string{"abc", "abcdef"}, "[redacted] [redacted]"},
 		{"white space is no secret", "a b\tc", []string{" ", "\t"}, "a b\tc"},
+		{"form-encoded sentence", "invalid+refresh_token+rft.xyz.+try+again", []string{"rft.xyz"}, "invalid+refresh_token+[redacted].+try+again"},
+		{"path segment", "GET /tokens/rft.xyz/revoke failed", []string{"rft.xyz"}, "GET /tokens/[redacted]/revoke failed"},
 		{"no secret", "plain", nil, "plain"},
 	} {
 		if got := redact(tc.text, tc.secrets); got != tc.want {

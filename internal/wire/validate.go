@@ -15,7 +15,7 @@ import (
 // control characters to a terminal.
 func ValidToken(s string) bool {
 	i := 0
-	for i < len(s) && tokenByte(s[i]) && s[i] != '%' {
+	for i < len(s) && b64Byte(s[i]) {
 		i++
 	}
 	if i == 0 {
@@ -27,7 +27,14 @@ func ValidToken(s string) bool {
 	return i == len(s)
 }
 
-// errTokenSyntax and errTokenType are the causes when an answer's token
+// b64Byte reports whether c is one of b64token's characters before the
+// trailing "=".
+func b64Byte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
+}
+
+// errAccessSyntax, errRefreshSyntax and errTokenType are the causes when an answer's token
 // cannot be used as it stands.
 var (
 	errAccessSyntax  = errors.New("the access token is not of RFC 6750 token syntax (letters, digits, -._~+/ then =)")
