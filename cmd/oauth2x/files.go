@@ -90,7 +90,8 @@ func kindOfFile(m fs.FileMode) string {
 // A token file that is a symbolic link is written through: the link is
 // kept and the file it names is replaced (atomically, in that file's
 // directory), so that whatever else reads the link's target sees the new
-// refresh token. It is safe for concurrent use.
+// refresh token; logout deletes that file and leaves the link. It is safe
+// for concurrent use.
 type tokenFile struct {
 	// Path is the file read and written: the token file, or the file its
 	// symbolic link names.
