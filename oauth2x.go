@@ -36,8 +36,9 @@ package oauth2x
 
 import (
 	"context"
+	"errors"
 	"net/http"
-	"time"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 
@@ -73,20 +74,73 @@ func (f RefresherFunc) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.To
 // ConfigRefresher makes a standard *oauth2.Config (Google, GitHub, …) a
 // [Refresher], so that [NewTokenSource] serves its tokens too. A refresh
 // answer without a refresh token keeps the old one, as x/oauth2 does.
+//
+// It refreshes through the same engine as the provider Configs, sending
+// what x/oauth2 sends (HTTP Basic or body credentials as
+// c.Endpoint.AuthStyle says, auto-detected and remembered as x/oauth2 does)
+// and decoding the answer as strictly. So it holds the same line: the
+// client under oauth2.HTTPClient in ctx (or one with a 30-second timeout)
+// is used through a copy that follows no redirect, so a token URL that redirects
+// never gets the client secret and refresh token re-sent elsewhere; a call
+// that neither ctx nor the client bounds gives up after 30 seconds; the
+// error's text and its *oauth2.RetrieveError never carry the client
+// secret or the tokens, however the answer echoes them; only an
+// invalid_grant answer is a dead grant; and a token outside RFC 6750
+// syntax, or with a token_type other than Bearer, is refused as
+// [ErrBadResponse], as is an answer with duplicate keys, invalid UTF-8 or
+// an expires_in out of range. Every top-level field of the answer is
+// available through Token.Extra, as with x/oauth2.
 func ConfigRefresher(c *oauth2.Config) Refresher {
+	var style atomic.Int32 // the oauth2.AuthStyle that worked, once auto-detected
 	return RefresherFunc(func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
 		if t == nil || t.RefreshToken == "" {
 			return nil, &Error{Provider: "oauth2", Op: "refresh", Kind: ErrInvalidGrant, Cause: errNoRefreshToken}
 		}
-		// A token whose expiry is in the past makes x/oauth2 refresh.
-		old := &oauth2.Token{RefreshToken: t.RefreshToken, Expiry: expired}
-		nt, err := c.TokenSource(ctx, old).Token()
-		if err != nil {
-			return nil, wire.Classify("oauth2", "refresh", err, t.RefreshToken, c.ClientSecret)
+		refresh := func(as oauth2.AuthStyle) (*oauth2.Token, error) {
+			r := &wire.Request{
+				Provider: "oauth2",
+				Op:       "refresh",
+				URL:      c.Endpoint.TokenURL,
+				Encoding: wire.Form,
+				Params:   []wire.Param{{Key: "grant_type", Value: "refresh_token"}, {Key: "refresh_token", Value: t.RefreshToken}},
+				Secrets:  []string{t.AccessToken, c.ClientSecret},
+			}
+			if as == oauth2.AuthStyleInParams {
+				r.Params = append(r.Params, wire.Param{Key: "client_id", Value: c.ClientID})
+				if c.ClientSecret != "" {
+					r.Params = append(r.Params, wire.Param{Key: "client_secret", Value: c.ClientSecret})
+				}
+			} else {
+				r.BasicID, r.BasicSecret = c.ClientID, c.ClientSecret
+			}
+			nt, err := wire.Do(ctx, r, wire.DecodeRFC6749Raw(wire.Clock(ctx)))
+			if err == nil && nt.RefreshToken == "" {
+				nt.RefreshToken = t.RefreshToken
+			}
+			return nt, err
 		}
-		return nt, nil
+		as := c.Endpoint.AuthStyle
+		if as == oauth2.AuthStyleAutoDetect {
+			as = oauth2.AuthStyle(style.Load())
+		}
+		if as != oauth2.AuthStyleAutoDetect {
+			return refresh(as)
+		}
+		// As x/oauth2 does: try HTTP Basic, then the body, and remember
+		// which one the server took.
+		nt, err := refresh(oauth2.AuthStyleInHeader)
+		if err == nil {
+			style.Store(int32(oauth2.AuthStyleInHeader))
+			return nt, nil
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Status == 0 {
+			return nil, err
+		}
+		if nt, err = refresh(oauth2.AuthStyleInParams); err == nil {
+			style.Store(int32(oauth2.AuthStyleInParams))
+		}
+		return nt, err
 	})
 }
 
-// expired is an expiry in the past.
-var expired = time.Unix(1, 0)

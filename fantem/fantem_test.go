@@ -229,13 +229,15 @@ func TestErrors(t *testing.T) {
 	_, err = other.Exchange(ctx, c2)
 	assertErr(t, err, oauth2x.ErrInvalidGrant, "invalid_grant", 400, c2)
 
+	// A 400 that says nothing usable (plain text, a proxy's HTML page)
+	// proves no dead grant: it is a bad response, retried later.
 	fake.SetPlainErrors(true)
 	_, err = conf.Refresh(ctx, &oauth2.Token{RefreshToken: "NOT-A-TOKEN"})
-	assertErr(t, err, oauth2x.ErrInvalidGrant, "invalid_grant", 400, "NOT-A-TOKEN")
+	assertErr(t, err, oauth2x.ErrBadResponse, "server_error", 400, "NOT-A-TOKEN")
 
 	fake.RespondNext(fantemtest.TokenPath, 400, "<html><body>400 Bad Request</body></html>")
 	_, err = conf.Refresh(ctx, tok)
-	assertErr(t, err, oauth2x.ErrInvalidGrant, "invalid_grant", 400, tok.RefreshToken, tok.AccessToken)
+	assertErr(t, err, oauth2x.ErrBadResponse, "server_error", 400, tok.RefreshToken, tok.AccessToken)
 
 	fake.RespondNext(fantemtest.TokenPath, 502, "<html>Bad Gateway</html>")
 	_, err = conf.Refresh(ctx, tok)

@@ -161,7 +161,12 @@ func TestLoginWithPastedRedirect(t *testing.T) {
 					if tc.forge {
 						state = "forged"
 					}
-					go io.WriteString(paste, "\n"+redirect+"?"+url.Values{"code": {code}, "state": {state}}.Encode()+"\n")
+					go func() {
+						io.WriteString(paste, "\n"+redirect+"?"+url.Values{"code": {code}, "state": {state}}.Encode()+"\n")
+						if tc.forge {
+							paste.Close() // refused, the login waits for another paste: none comes
+						}
+					}()
 				}
 			}
 			got := <-done

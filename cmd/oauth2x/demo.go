@@ -114,7 +114,7 @@ func (d *demo) walk(ctx context.Context, p *provider) error {
 		return err
 	}
 	a := &app{ClientID: f.clientID, ClientSecret: f.clientSecret, Scopes: p.scopes, Endpoint: e}
-	store := oauth2x.NewFileStore(filepath.Join(d.dir, p.name+".json"))
+	store := openTokenFile(filepath.Join(d.dir, p.name+".json"))
 	fmt.Fprintf(d.stdout, "\n%s: fake %s at %s\n", p.name, p.title, f.url)
 	d.n = 0
 
@@ -225,7 +225,7 @@ func (d *demo) walk(ctx context.Context, p *provider) error {
 
 	if ct, ok := conf.(clientTokener); ok {
 		err = d.step("client token", func() (string, error) {
-			cs := oauth2x.NewFileStore(filepath.Join(d.dir, p.name+clientToken+".json"))
+			cs := openTokenFile(filepath.Join(d.dir, p.name+clientToken+".json"))
 			t, err := serve(ctx, p, cs, ct.ClientTokenRefresher(false), 5*time.Minute, false)
 			if err != nil {
 				return "", err

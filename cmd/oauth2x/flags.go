@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/oauth2x/oauth2x"
+	"golang.org/x/oauth2"
 )
 
 // command is a subcommand's flags and help.
@@ -83,21 +83,27 @@ type appFlags struct {
 	endpoint, authURL, tokenURL string
 }
 
-// register adds the flags; secret adds --client-secret-file.
-func (f *appFlags) register(fs *flag.FlagSet, secret bool) {
+// register adds the flags; secret adds --client-secret-file, and fantem
+// --client-id (Fantem's name for the client key) for commands that apply
+// to a Fantem gateway.
+func (f *appFlags) register(fs *flag.FlagSet, secret, fantem bool) {
 	fs.StringVar(&f.clientID, "client-key", "", "the app's client key (Douyin, Toutiao, TikTok); default $OAUTH2X_<PROVIDER>_CLIENT_KEY")
-	fs.StringVar(&f.clientID, "client-id", "", "the app's client id (Fantem); default $OAUTH2X_FANTEM_CLIENT_ID")
-	if secret {
-		fs.StringVar(&f.secretFile, "client-secret-file", "", "read the client secret from this file (- for standard input); default $OAUTH2X_<PROVIDER>_CLIENT_SECRET")
+	if fantem {
+		fs.StringVar(&f.clientID, "client-id", "", "the app's client id (Fantem); default $OAUTH2X_FANTEM_CLIENT_ID")
 	}
-	fs.StringVar(&f.endpoint, "endpoint", "", "scheme and host of a sandbox, fake or deployment, keeping the provider's paths; default $OAUTH2X_<PROVIDER>_ENDPOINT, else production")
+	if secret {
+		fs.StringVar(&f.secretFile, "client-secret-file", "", "read the client secret from this regular file of at most 1 MiB (- for standard input); default $OAUTH2X_<PROVIDER>_CLIENT_SECRET")
+	}
+	fs.StringVar(&f.endpoint, "endpoint", "", "scheme and host of a sandbox, fake or deployment, keeping the provider's paths; default $OAUTH2X_<PROVIDER>_ENDPOINT, else the one the stored token came from, else production")
 	fs.StringVar(&f.authURL, "auth-url", "", "the authorization page's URL, overriding --endpoint")
 	fs.StringVar(&f.tokenURL, "token-url", "", "the token endpoint's URL, overriding --endpoint (Douyin and Toutiao call their other token paths on its host)")
 }
 
 // app resolves the app from the flags and the environment; needID and
-// needSecret make a missing client id or secret a usage error.
-func (f *appFlags) app(c *cli, p *provider, needID, needSecret bool) (*app, error) {
+// needSecret make a missing client id or secret a usage error. The
+// endpoint is the one the flags or the environment name, else remembered
+// (the one saved beside the stored token), else production.
+func (f *appFlags) app(c *cli, p *provider, needID, needSecret bool, remembered oauth2.Endpoint) (*app, error) {
 	a := &app{ClientID: cmp.Or(f.clientID, c.getenv(p.idEnv())), Scopes: p.scopes}
 	if needID && a.ClientID == "" {
 		return nil, usageErrorf("%s: no %s: set %s or pass %s", p.name, p.idParam, p.idEnv(), p.idFlag())
@@ -113,6 +119,7 @@ func (f *appFlags) app(c *cli, p *provider, needID, needSecret bool) (*app, erro
 	if needSecret && a.ClientSecret == "" {
 		return nil, usageErrorf("%s: no client secret: set %s or pass --client-secret-file", p.name, p.env("CLIENT_SECRET"))
 	}
+	a.Endpoint = remembered
 	if base := cmp.Or(f.endpoint, c.getenv(p.env("ENDPOINT"))); base != "" {
 		e, err := p.endpointOn(base)
 		if err != nil {
@@ -131,7 +138,7 @@ func (c *cli) readSecret(name string) (string, error) {
 	if name == "-" {
 		b, err = io.ReadAll(io.LimitReader(c.stdin, 1<<16))
 	} else {
-		b, err = os.ReadFile(name)
+		b, err = readFile(name)
 	}
 	if err != nil {
 		return "", err
@@ -161,11 +168,31 @@ const (
 	clientToken = "-client"
 )
 
-// store returns the file store of the provider's token of the given kind.
-func (c *cli) store(p *provider, kind string) (*oauth2x.FileStore, error) {
+// store returns the token file of the provider's token of the given kind.
+func (c *cli) store(p *provider, kind string) (*tokenFile, error) {
 	dir, err := c.configDir()
 	if err != nil {
 		return nil, err
 	}
-	return oauth2x.NewFileStore(filepath.Join(dir, p.name+kind+".json")), nil
+	return openTokenFile(filepath.Join(dir, p.name+kind+".json")), nil
+}
+
+// storeAndApp opens the provider's token file of the given kind and
+// resolves the app, with the endpoint remembered in the file; the file
+// then saves that endpoint beside every token.
+func (c *cli) storeAndApp(f *appFlags, p *provider, kind string, needID, needSecret bool) (*tokenFile, *app, error) {
+	store, err := c.store(p, kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	remembered, err := store.Remembered()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: reading %s: %w", p.name, store.Path, err)
+	}
+	a, err := f.app(c, p, needID, needSecret, remembered)
+	if err != nil {
+		return nil, nil, err
+	}
+	store.Endpoint = a.Endpoint
+	return store, a, nil
 }

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,7 +39,7 @@ page redirects there instead: paste the address the browser lands on.
 func (c *cli) login(ctx context.Context, args []string) error {
 	cmd := newCommand("login", "login <provider> [flags]", loginAbout)
 	var f appFlags
-	f.register(cmd.fs, true)
+	f.register(cmd.fs, true, true)
 	scope := cmd.fs.String("scope", "", "permissions to ask for, comma-separated (default: the provider's basic one, e.g. user_info)")
 	redirect := cmd.fs.String("redirect-url", "", "the redirect URL registered for the app (default: a loopback callback, http://127.0.0.1:<free port>/callback)")
 	timeout := cmd.fs.Duration("timeout", codeLife, "how long to wait for the authorization")
@@ -45,7 +47,7 @@ func (c *cli) login(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := f.app(c, p, true, p.needSecret)
+	a, err := f.app(c, p, true, p.needSecret, oauth2.Endpoint{})
 	if err != nil {
 		return err
 	}
@@ -57,6 +59,7 @@ func (c *cli) login(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	store.Endpoint = a.Endpoint // remembered, so that later commands need no --endpoint
 	conf, code, err := c.authorize(ctx, p, a, *timeout, c.stderr, func(authURL string) error {
 		fmt.Fprintf(c.stdout, "Open this page in a browser (%s):\n\n  %s\n\n", p.page, authURL)
 		return nil
@@ -94,6 +97,7 @@ func (c *cli) authorize(ctx context.Context, p *provider, a *app, timeout time.D
 	a.RedirectURL = cb.redirect
 	conf := p.newFlow(a)
 	authURL := conf.AuthCodeURL(cb.state)
+	cb.warn = c.stderr
 	if cb.srv == nil {
 		fmt.Fprintf(c.stderr, "After approving, the browser lands on %s?code=…: paste that whole address here and press Enter.\n", cb.redirect)
 		go cb.readPasted(c.stdin)
@@ -115,16 +119,25 @@ func (c *cli) authorize(ctx context.Context, p *provider, a *app, timeout time.D
 	return conf, code, nil
 }
 
-// errStateMismatch: an answer arrived whose state is not the one sent.
-var errStateMismatch = errors.New("refused an answer whose state does not match the one sent (a stale or forged redirect); nothing was exchanged: log in again")
+// errStateMismatch: an answer arrived whose state is not the one sent. It
+// is refused and the login goes on waiting for the right one.
+var errStateMismatch = errors.New("refused an answer whose state does not match the one sent (a stale or forged redirect); nothing was exchanged, still waiting for the right one")
+
+// errStdinClosed: the address to paste can no longer come.
+var errStdinClosed = errors.New("standard input closed before the address was pasted: run login where you can paste it, or with a loopback --redirect-url")
 
 // callback receives the authorization page's answer once: on a loopback
-// server, or pasted. It is safe for concurrent use.
+// server, or pasted. Requests to another Host or path, and answers whose
+// state is not the one sent, are refused (HTTP 400 or 404) and the
+// callback goes on waiting. It is safe for concurrent use.
 type callback struct {
 	state    string
 	redirect string       // the redirect URL sent to the page
 	path     string       // the path the answer comes to
+	hosts    []string     // the Host values the server answers to
 	srv      *http.Server // nil when the answer is pasted
+	warn     io.Writer    // told of refused answers; nil: not told
+	mu       sync.Mutex   // guards warn's writes
 	once     sync.Once
 	done     chan result // receives the first answer
 }
@@ -165,8 +178,14 @@ func newCallback(redirect string) (*callback, error) {
 	}
 	cb.path = path
 	cb.redirect = (&url.URL{Scheme: "http", Host: ln.Addr().String(), Path: path}).String()
+	cb.hosts = []string{ln.Addr().String()}
 	if redirect != "" {
 		cb.redirect = redirect
+		u, _ := url.Parse(redirect)
+		cb.hosts = append(cb.hosts, u.Host)
+		if u.Port() == "" {
+			cb.hosts = append(cb.hosts, net.JoinHostPort(u.Hostname(), "80"))
+		}
 	}
 	cb.srv = &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
 	go cb.srv.Serve(ln)
@@ -193,36 +212,59 @@ func (cb *callback) close() {
 	}
 }
 
-// answer checks an answer's query and delivers its outcome if it is the
-// first. It returns the outcome.
+// answer checks an answer's query. One whose state is not the one sent
+// is refused with errStateMismatch and changes nothing; the first with the
+// right state is delivered, and its outcome returned.
 func (cb *callback) answer(q url.Values) error {
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(cb.state)) != 1 {
+		cb.warnf("oauth2x: %v", errStateMismatch)
+		return errStateMismatch
+	}
 	var r result
 	switch {
-	case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(cb.state)) != 1:
-		r.err = errStateMismatch
 	case q.Get("error") != "":
-		r.err = fmt.Errorf("the authorization page answered %q: %s", q.Get("error"), q.Get("error_description"))
+		r.err = fmt.Errorf("the authorization page answered %q: %s", printable(q.Get("error")), printable(q.Get("error_description")))
 	case q.Get("code") == "":
 		r.err = errors.New("the redirect carries no code")
 	default:
 		r.code = q.Get("code")
 	}
-	delivered := false
-	cb.once.Do(func() { cb.done <- r; delivered = true })
-	if !delivered {
+	if !cb.deliver(r) {
 		return errors.New("this login is already over")
 	}
 	return r.err
 }
 
+// deliver ends the wait with r, if nothing ended it before.
+func (cb *callback) deliver(r result) bool {
+	delivered := false
+	cb.once.Do(func() { cb.done <- r; delivered = true })
+	return delivered
+}
+
+func (cb *callback) warnf(format string, args ...any) {
+	if cb.warn == nil {
+		return
+	}
+	cb.mu.Lock()
+	defer cb.mu.Unlock()
+	fmt.Fprintf(cb.warn, "\r"+format+"\n", args...)
+}
+
 // ServeHTTP receives the redirect from the authorization page.
 func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if !slices.ContainsFunc(cb.hosts, func(h string) bool { return strings.EqualFold(h, r.Host) }) {
+		// A page elsewhere that rebinds its name to this address.
+		cb.warnf("oauth2x: refused a request for Host %q; the callback answers only %s", printable(r.Host), cb.hosts[0])
+		http.Error(w, "oauth2x: wrong Host: this callback answers only "+cb.hosts[0], http.StatusBadRequest)
+		return
+	}
 	if r.URL.Path != cb.path {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	if err := cb.answer(r.URL.Query()); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprintf(w, "oauth2x: %v\n", err)
@@ -231,7 +273,8 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "oauth2x: authorized. You can close this window and go back to the terminal.\n")
 }
 
-// readPasted reads addresses the user pastes until one is an answer.
+// readPasted reads addresses the user pastes until one is an answer with
+// the right state; when in ends first, the login ends at once.
 func (cb *callback) readPasted(in io.Reader) {
 	s := bufio.NewScanner(in)
 	for s.Scan() {
@@ -243,9 +286,21 @@ func (cb *callback) readPasted(in io.Reader) {
 		if err != nil {
 			continue
 		}
-		cb.answer(u.Query())
-		return
+		if cb.answer(u.Query()) != errStateMismatch {
+			return
+		}
 	}
+	cb.deliver(result{err: errStdinClosed})
+}
+
+// printable returns provider text fit for a terminal: control characters
+// (escape sequences, CR, LF) escaped as Go does, cut at 200 bytes.
+func printable(s string) string {
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // wait waits for the answer, showing how long is left: a countdown that

@@ -14,6 +14,7 @@
 //	oauth2x renew douyin                 renew the refresh token (30 days again)
 //	oauth2x logout <provider>            delete the stored tokens
 //	oauth2x <command> -h                 the command's flags
+//	oauth2x --version                    the command's version
 //
 // For example:
 //
@@ -31,10 +32,14 @@
 //
 // login starts a callback server on 127.0.0.1 (or on the loopback address
 // of --redirect-url), prints the authorization page's URL and counts down
-// the code's 10 minutes until the page redirects back; an answer whose
-// state is not the one sent is refused and nothing is exchanged. When the
-// app's registered redirect URL is on another host, pass it as
-// --redirect-url and paste the address the browser lands on.
+// the code's 10 minutes until the page redirects back. A request for
+// another Host (a page rebinding its name to loopback) or with a state
+// that is not the one sent (a stale tab, a forged link) is answered HTTP
+// 400, nothing is exchanged, and the login goes on waiting for the right
+// one; text from the provider is printed with control characters escaped.
+// When the app's registered redirect URL is on another host, pass it as
+// --redirect-url and paste the address the browser lands on; if standard
+// input closes before that, the login ends at once.
 //
 // Credentials come from flags or the environment: the client key (or id)
 // from --client-key / --client-id or OAUTH2X_<PROVIDER>_CLIENT_KEY
@@ -42,13 +47,18 @@
 // OAUTH2X_<PROVIDER>_CLIENT_SECRET or --client-secret-file, never from the
 // command line itself, where every user of the machine could read it.
 // --endpoint (or OAUTH2X_<PROVIDER>_ENDPOINT) points the command at a
-// sandbox, a fake or a Fantem deployment's host.
+// sandbox, a fake or a Fantem deployment's host; login saves it beside the
+// token, so later commands for that token reach the same host without it.
+// Secret files are read only when they are regular files of at most 1 MiB.
 //
 // Tokens are saved with mode 0600 in the directory oauth2x under the user's
 // configuration directory (on Linux ~/.config/oauth2x), or in
 // $OAUTH2X_CONFIG_DIR: <provider>.json for the user's token and
 // <provider>-client.json for the app's client token, shared by every
-// process that runs the command.
+// process that runs the command. The command reads only regular files of
+// at most 1 MiB there. A token file that is a symbolic link is written
+// through: the link stays and the file it names is replaced, so whatever
+// else reads that file sees the new refresh token.
 //
 // Exit codes:
 //
@@ -66,6 +76,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strings"
 )
 
@@ -117,6 +129,7 @@ Usage:
   oauth2x renew douyin                 renew the refresh token (30 days again)
   oauth2x logout <provider>            delete the stored tokens
   oauth2x <command> -h                 the command's flags
+  oauth2x --version                    the command's version
 
 Providers: %s
 
@@ -154,6 +167,9 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	case "-h", "-help", "--help", "help":
 		c.printUsage(c.stdout)
 		return exitOK
+	case "-version", "--version", "version":
+		fmt.Fprintln(c.stdout, version())
+		return exitOK
 	}
 	cmd, ok := commands[name]
 	if !ok {
@@ -173,4 +189,29 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "oauth2x: %s\n", h)
 	}
 	return exitCode(err)
+}
+
+// version says which build of the command this is: the module's version
+// (or "(devel)" for a build from a checkout), the commit when the build
+// recorded one, and the Go release.
+func version() string {
+	v, rev, dirty := "(unknown)", "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v = bi.Main.Version
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "+modified"
+				}
+			}
+		}
+	}
+	out := "oauth2x " + v
+	if rev != "" {
+		out += " (commit " + rev[:min(12, len(rev))] + dirty + ")"
+	}
+	return out + " " + runtime.Version()
 }

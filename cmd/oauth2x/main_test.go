@@ -431,39 +431,6 @@ func TestBadClientSecret(t *testing.T) {
 	}
 }
 
-func TestStateMismatchIsRefused(t *testing.T) {
-	fake := douyintest.NewServer()
-	defer fake.Close()
-	env := douyinEnv(t, fake)
-	r := start(t, env, "login", "douyin")
-	redirect, err := url.Parse(r.authURL(t).Query().Get("redirect_uri"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A stray request to another path does not end the login.
-	stray := *redirect
-	stray.Path = "/favicon.ico"
-	if resp, _, _ := open(t, stray.String()); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("stray request: %s", resp.Status)
-	}
-	forged := *redirect
-	forged.RawQuery = url.Values{"code": {fake.IssueCode("user_info")}, "state": {"forged-state"}}.Encode()
-	resp, body, _ := open(t, forged.String())
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "state does not match") {
-		t.Errorf("forged callback answered %s: %q", resp.Status, body)
-	}
-	o := r.wait(t)
-	if o.code != exitFailure || !strings.Contains(o.stderr, "state does not match") {
-		t.Errorf("exit %d\n%s", o.code, o.all())
-	}
-	if n := fake.Calls(douyintest.AccessTokenPath); n != 0 {
-		t.Errorf("%d exchanges after a forged state", n)
-	}
-	if _, err := os.Stat(storePath(env, "douyin.json")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a token was saved: %v", err)
-	}
-}
-
 // loggedIn starts a fake Douyin and logs in to it with the command.
 func loggedIn(t *testing.T) (*douyintest.Server, []string) {
 	t.Helper()

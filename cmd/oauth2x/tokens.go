@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
+	"github.com/oauth2x/oauth2x/internal/wire"
 )
 
 const tokenAbout = `
@@ -29,7 +30,7 @@ refresh between them.
 func (c *cli) token(ctx context.Context, args []string) error {
 	cmd := newCommand("token", "token <provider> [flags]", tokenAbout)
 	var f appFlags
-	f.register(cmd.fs, false)
+	f.register(cmd.fs, false, true)
 	asJSON := cmd.fs.Bool("json", false, "print the whole token as JSON, with its extras (open_id, scope, expiries)")
 	force := cmd.fs.Bool("refresh", false, "refresh now, even if the access token is still valid")
 	validFor := cmd.fs.Duration("valid-for", 5*time.Minute, "refresh first when the access token has less than this left")
@@ -37,11 +38,7 @@ func (c *cli) token(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := f.app(c, p, false, false)
-	if err != nil {
-		return err
-	}
-	store, err := c.store(p, userToken)
+	store, a, err := c.storeAndApp(&f, p, userToken, false, false)
 	if err != nil {
 		return err
 	}
@@ -68,7 +65,7 @@ so processes must share one rather than each fetch their own.
 func (c *cli) clientToken(ctx context.Context, args []string) error {
 	cmd := newCommand("client-token", "client-token <provider> [flags]", clientTokenAbout)
 	var f appFlags
-	f.register(cmd.fs, true)
+	f.register(cmd.fs, true, false)
 	asJSON := cmd.fs.Bool("json", false, "print the whole token as JSON")
 	stable := cmd.fs.Bool("stable", false, "use the stable endpoint, which returns the same token while it lives")
 	validFor := cmd.fs.Duration("valid-for", 5*time.Minute, "fetch a new one when the stored one has less than this left")
@@ -79,11 +76,7 @@ func (c *cli) clientToken(ctx context.Context, args []string) error {
 	if _, ok := p.newFlow(&app{}).(clientTokener); !ok {
 		return usageErrorf("%s has no app-level tokens", p.name)
 	}
-	a, err := f.app(c, p, true, true)
-	if err != nil {
-		return err
-	}
-	store, err := c.store(p, clientToken)
+	store, a, err := c.storeAndApp(&f, p, clientToken, true, true)
 	if err != nil {
 		return err
 	}
@@ -105,7 +98,7 @@ permission.
 func (c *cli) renew(ctx context.Context, args []string) error {
 	cmd := newCommand("renew", "renew <provider> [flags]", renewAbout)
 	var f appFlags
-	f.register(cmd.fs, false)
+	f.register(cmd.fs, false, false)
 	asJSON := cmd.fs.Bool("json", false, "print the whole renewed token as JSON")
 	p, err := c.parse(cmd, args)
 	if err != nil {
@@ -114,11 +107,7 @@ func (c *cli) renew(ctx context.Context, args []string) error {
 	if _, ok := p.newFlow(&app{}).(renewer); !ok {
 		return usageErrorf("%s has no renew endpoint: when its refresh token expires, run `oauth2x login %s`", p.name, p.name)
 	}
-	a, err := f.app(c, p, true, false)
-	if err != nil {
-		return err
-	}
-	store, err := c.store(p, userToken)
+	store, a, err := c.storeAndApp(&f, p, userToken, true, false)
 	if err != nil {
 		return err
 	}
@@ -156,7 +145,6 @@ func (c *cli) logout(_ context.Context, args []string) error {
 		if err := store.Delete(); err != nil {
 			return fmt.Errorf("%s: deleting %s: %w", p.name, store.Path, err)
 		}
-		os.Remove(store.Path + ".lock")
 	}
 	if len(deleted) == 0 {
 		fmt.Fprintf(c.stdout, "%s: no token was stored\n", p.name)
@@ -178,7 +166,7 @@ func needID(p *provider, a *app, r oauth2x.Refresher) oauth2x.Refresher {
 }
 
 // load reads the stored token; none is errNotLoggedIn.
-func load(ctx context.Context, p *provider, store *oauth2x.FileStore) (*oauth2.Token, error) {
+func load(ctx context.Context, p *provider, store *tokenFile) (*oauth2.Token, error) {
 	t, err := store.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading %s: %w", p.name, store.Path, err)
@@ -193,7 +181,7 @@ func load(ctx context.Context, p *provider, store *oauth2x.FileStore) (*oauth2.T
 // oauth2x.NewTokenSource when it has less than validFor left; the new token
 // is saved before it is returned. An empty store is errNotLoggedIn when
 // stored is set; otherwise r fetches the first token.
-func serve(ctx context.Context, p *provider, store *oauth2x.FileStore, r oauth2x.Refresher, validFor time.Duration, stored bool) (*oauth2.Token, error) {
+func serve(ctx context.Context, p *provider, store *tokenFile, r oauth2x.Refresher, validFor time.Duration, stored bool) (*oauth2.Token, error) {
 	var t *oauth2.Token
 	if stored {
 		var err error
@@ -231,7 +219,7 @@ func serve(ctx context.Context, p *provider, store *oauth2x.FileStore, r oauth2x
 // rotate replaces the stored token with what op makes of it, holding the
 // store's lock so that no other process refreshes meanwhile. It returns
 // the old token and the new one.
-func rotate(ctx context.Context, p *provider, store *oauth2x.FileStore, op func(context.Context, *oauth2.Token) (*oauth2.Token, error)) (old, tok *oauth2.Token, err error) {
+func rotate(ctx context.Context, p *provider, store *tokenFile, op func(context.Context, *oauth2.Token) (*oauth2.Token, error)) (old, tok *oauth2.Token, err error) {
 	unlock, err := store.Lock(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: locking %s: %w", p.name, store.Path, err)
@@ -257,8 +245,13 @@ func rotate(ctx context.Context, p *provider, store *oauth2x.FileStore, op func(
 	return old, tok, nil
 }
 
-// print writes the access token, or the whole token as JSON.
+// print writes the access token, or the whole token as JSON. A token
+// outside RFC 6750 syntax (one put in the file by hand: the library
+// accepts no other) is refused rather than written to a terminal.
 func (c *cli) print(t *oauth2.Token, asJSON bool) error {
+	if !wire.ValidToken(t.AccessToken) {
+		return errors.New("the stored access token is not of RFC 6750 token syntax, so it was not printed: run oauth2x login again")
+	}
 	if !asJSON {
 		_, err := fmt.Fprintln(c.stdout, t.AccessToken)
 		return err

@@ -3,12 +3,15 @@ package hostile_test
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -72,11 +75,32 @@ func (s *scanner) leak(text string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for v := range s.secrets {
-		if strings.Contains(text, v) || strings.Contains(text, url.QueryEscape(v)) {
-			return v
+		for _, sp := range spelled(v) {
+			if strings.Contains(text, sp) {
+				return v
+			}
 		}
 	}
 	return ""
+}
+
+// spelled returns the ways a text may carry v: as it is, query- or
+// path-escaped, JSON-escaped once or twice (with or without HTML escapes
+// and escaped slashes).
+func spelled(v string) []string {
+	js := func(s string, html bool) string {
+		var b strings.Builder
+		e := json.NewEncoder(&b)
+		e.SetEscapeHTML(html)
+		e.Encode(s)
+		q := strings.TrimSpace(b.String())
+		return q[1 : len(q)-1]
+	}
+	out := []string{v, url.QueryEscape(v), url.PathEscape(v)}
+	for _, x := range []string{v, js(v, true), js(v, false)} {
+		out = append(out, js(x, true), js(x, false), strings.ReplaceAll(js(x, false), "/", `\/`))
+	}
+	return out
 }
 
 // check fails t if err carries a secret anywhere a user could print it.
@@ -149,6 +173,17 @@ type kit struct {
 	id, secret string
 	code       func() string
 	tok        *oauth2.Token
+	// verifier, when set, is sent as the PKCE code_verifier of every
+	// exchange: a secret like the code.
+	verifier string
+}
+
+// opts are the options of k's exchanges.
+func (k kit) opts() []oauth2.AuthCodeOption {
+	if k.verifier == "" {
+		return nil
+	}
+	return []oauth2.AuthCodeOption{oauth2.VerifierOption(k.verifier)}
 }
 
 // call is one token call of a provider.
@@ -188,7 +223,7 @@ func bridgeCalls(k kit, codePath, refreshPath string, bridgeFor func(oauth2.Endp
 	}
 	return []call{
 		{op: "bridge exchange", path: codePath, bridge: true, do: func(ctx context.Context) (*oauth2.Token, error) {
-			return oc.Exchange(bctx(ctx), k.code())
+			return oc.Exchange(bctx(ctx), k.code(), k.opts()...)
 		}},
 		{op: "bridge refresh", path: refreshPath, bridge: true, do: func(ctx context.Context) (*oauth2.Token, error) {
 			return oc.TokenSource(bctx(ctx), &oauth2.Token{RefreshToken: k.tok.RefreshToken, Expiry: time.Unix(1, 0)}).Token()
@@ -234,7 +269,7 @@ type flow interface {
 // its Bridge, followed by more.
 func flowCalls(conf flow, k kit, codePath, refreshPath string, bridgeFor func(oauth2.Endpoint, *http.Client) *http.Client, more ...call) []call {
 	calls := []call{
-		{op: "exchange", path: codePath, do: func(ctx context.Context) (*oauth2.Token, error) { return conf.Exchange(ctx, k.code()) }},
+		{op: "exchange", path: codePath, do: func(ctx context.Context) (*oauth2.Token, error) { return conf.Exchange(ctx, k.code(), k.opts()...) }},
 		{op: "refresh", path: refreshPath, do: func(ctx context.Context) (*oauth2.Token, error) { return conf.Refresh(ctx, k.tok) }},
 	}
 	return append(append(calls, more...), bridgeCalls(k, codePath, refreshPath, bridgeFor)...)
@@ -300,6 +335,86 @@ var providers = []provider{
 			return flowCalls(conf, k, fantemtest.TokenPath, fantemtest.TokenPath, fantem.Bridge)
 		},
 	},
+	{
+		// A plain RFC 6749 provider through oauth2x.ConfigRefresher.
+		name: "oauth2",
+		fake: func(t *testing.T, sc *scanner, ctx context.Context) *handle {
+			f := newRFCFake(t)
+			sc.add(f.secret, f.refresh)
+			k := kit{endpoint: oauth2.Endpoint{TokenURL: f.URL + rfcTokenPath}, id: "rfc-client", secret: f.secret,
+				code: func() string { return "" },
+				tok:  &oauth2.Token{AccessToken: "at.rfc0live0access", RefreshToken: f.refresh, Expiry: time.Unix(1, 0)}}
+			sc.add(k.tok.AccessToken)
+			return &handle{k, f.respondNext, f.setHook}
+		},
+		calls: func(k kit) []call {
+			conf := &oauth2.Config{ClientID: k.id, ClientSecret: k.secret,
+				Endpoint: oauth2.Endpoint{TokenURL: k.endpoint.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+			r := oauth2x.ConfigRefresher(conf)
+			return []call{{op: "refresh", path: rfcTokenPath, do: func(ctx context.Context) (*oauth2.Token, error) { return r.Refresh(ctx, k.tok) }}}
+		},
+	},
+}
+
+// rfcTokenPath is where rfcFake answers token requests.
+const rfcTokenPath = "/token"
+
+// rfcFake is a plain RFC 6749 token endpoint (the kind of server
+// ConfigRefresher is for): it refreshes its one live refresh token for the
+// client with its secret in the body, and answers invalid_grant otherwise.
+// A test can queue verbatim answers and hook every request. It is safe for
+// concurrent use.
+type rfcFake struct {
+	*httptest.Server
+	secret, refresh string
+	mu              sync.Mutex // guards the fields below
+	canned          []hostile.Sample
+	hook            func(path string)
+	n               int // access tokens issued
+}
+
+func newRFCFake(t *testing.T) *rfcFake {
+	f := &rfcFake{secret: "rfc-client-secret-0001", refresh: "rt.rfc0live0refresh0token"}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *rfcFake) respondNext(_ string, status int, body string) {
+	f.mu.Lock()
+	f.canned = append(f.canned, hostile.Sample{Status: status, Body: body})
+	f.mu.Unlock()
+}
+
+func (f *rfcFake) setHook(h func(path string)) { f.mu.Lock(); f.hook = h; f.mu.Unlock() }
+
+func (f *rfcFake) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	hook := f.hook
+	f.mu.Unlock()
+	if hook != nil {
+		hook(r.URL.Path)
+	}
+	f.mu.Lock()
+	var canned *hostile.Sample
+	if len(f.canned) > 0 {
+		canned, f.canned = &f.canned[0], f.canned[1:]
+	}
+	f.n++
+	n := f.n
+	f.mu.Unlock()
+	if canned != nil {
+		w.WriteHeader(canned.Status)
+		io.WriteString(w, canned.Body)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if r.PostFormValue("client_secret") != f.secret || r.PostFormValue("grant_type") != "refresh_token" || r.PostFormValue("refresh_token") != f.refresh {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":"invalid_grant","error_description":"refresh token unknown"}`)
+		return
+	}
+	fmt.Fprintf(w, `{"access_token":"at.rfc0issued0%d","token_type":"Bearer","expires_in":3600}`, n)
 }
 
 // kinds are every error kind; each error must match exactly one.
@@ -345,13 +460,15 @@ func wantKind(name string, bridged bool) error {
 		k = oauth2x.ErrRateLimited
 	case name == "error_code float whole" || name == "error with token 400":
 		k = oauth2x.ErrInvalidGrant
-	case name == "extra error":
+	case name == "extra error", name == "long description":
 		k = oauth2x.ErrInvalidRequest
 	case name == "oversized", strings.HasPrefix(name, "duplicate"), strings.HasPrefix(name, "expires_in"),
 		strings.HasPrefix(name, "truncated"), strings.HasPrefix(name, "json "), strings.HasPrefix(name, "data "),
 		name == "empty 200", name == "whitespace", name == "html 200", name == "trailing garbage", name == "form encoded 200",
 		name == "no access token", name == "empty access token", name == "access token object",
-		name == "deep nesting", name == "invalid utf-8", name == "error_code out of range", name == "error_code float":
+		name == "deep nesting", name == "invalid utf-8", name == "error_code out of range", name == "error_code float",
+		name == "html 400", name == "plain text 400", name == "deep brackets",
+		strings.HasPrefix(name, "access token "), strings.HasPrefix(name, "refresh token "), strings.HasPrefix(name, "token_type "):
 		k = oauth2x.ErrBadResponse
 	}
 	return k // the bridge keeps the kind: bridged is the same
@@ -389,13 +506,19 @@ func checkFailure(t *testing.T, sc *scanner, p string, c call, tok *oauth2.Token
 	}
 }
 
+// maxErrorText bounds an error's text whatever the answer: the
+// description is cut at 200 bytes, and the rest is the library's own words.
+const maxErrorText = 1024
+
 // TestHostileAnswers sends every hostile answer to every call of every
 // provider through its fake: none may give a token, each must give one
 // typed error, in bounded time, and no secret may reach an error or a URL.
 func TestHostileAnswers(t *testing.T) {
 	answers := append(append([]hostile.Sample{}, hostile.Answers...),
 		hostile.Sample{Name: "oversized", Status: 200, Body: hostile.Oversized()},
-		hostile.Sample{Name: "many token values", Status: 200, Body: hostile.ManyTokens()})
+		hostile.Sample{Name: "many token values", Status: 200, Body: hostile.ManyTokens()},
+		hostile.Sample{Name: "deep brackets", Status: 400, Body: hostile.DeepBrackets()},
+		hostile.Sample{Name: "long description", Status: 400, Body: hostile.LongDescription()})
 	for _, p := range providers {
 		t.Run(p.name, func(t *testing.T) {
 			sc := newScanner()
@@ -405,8 +528,8 @@ func TestHostileAnswers(t *testing.T) {
 			cases, tokens := 0, 0
 			for _, c := range p.calls(k) {
 				for _, a := range answers {
-					if c.noAccess && a.Name == "no access token" {
-						continue // a valid renew answer carries no access token
+					if c.noAccess && (a.Name == "no access token" || strings.HasPrefix(a.Name, "access token ")) {
+						continue // a renew answer's access token is not read
 					}
 					cases++
 					inject(c.path, a.Status, a.Body)
@@ -423,6 +546,9 @@ func TestHostileAnswers(t *testing.T) {
 					}
 					t.Run(c.op+"/"+a.Name, func(t *testing.T) {
 						checkFailure(t, sc, p.name, c, tok, err, wantKind(a.Name, c.bridge))
+						if err != nil && len(err.Error()) > maxErrorText {
+							t.Errorf("error text of %d bytes, more than %d", len(err.Error()), maxErrorText)
+						}
 						if c.bridge || err == nil || a.Name == "oversized" {
 							return // an answer past the cap is not read, so not kept
 						}
@@ -483,6 +609,11 @@ type transportCase struct {
 	handler func(thief *thief) http.HandlerFunc
 	timeout time.Duration // the caller's deadline; zero: one minute
 	want    func(bridged bool) error
+	// code, when set, is the authorization code sent instead of the
+	// usual one, and is not a secret the scanner looks for.
+	code string
+	// check, when set, checks each call's error further.
+	check func(t *testing.T, c call, err error)
 }
 
 // thief is another host that must never see a request.
@@ -568,7 +699,115 @@ var transportCases = []transportCase{
 	},
 }
 
+// requestParams returns every parameter of a token request, whatever its
+// encoding (form, multipart or JSON), in a stable order.
+func requestParams(r *http.Request) url.Values {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	v := url.Values{}
+	var m map[string]string
+	if json.Unmarshal(body, &m) == nil {
+		for k, x := range m {
+			v.Set(k, x)
+		}
+		return v
+	}
+	if r.ParseMultipartForm(1<<20) == nil || r.ParseForm() == nil {
+		for k, xs := range r.Form {
+			v[k] = xs
+		}
+	}
+	return v
+}
+
+// echoAnswer is an error answer in both dialects whose description is
+// desc: the way some providers quote the request back.
+func echoAnswer(desc string) string {
+	d, _ := json.Marshal(desc)
+	return `{"error":"invalid_request","error_description":` + string(d) + `,"data":{"error_code":10005,"description":` + string(d) + `}}`
+}
+
+// echoStyles are the ways an answer may echo the request: every secret the
+// request carried (client secret, code, PKCE verifier, refresh token)
+// comes back URL-encoded, JSON-escaped, or as words of a sentence.
+var echoStyles = []struct {
+	name string
+	echo func(w http.ResponseWriter, v url.Values)
+}{
+	{"echo form-encoded", func(w http.ResponseWriter, v url.Values) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, echoAnswer("bad request: "+v.Encode()))
+	}},
+	{"echo JSON-escaped", func(w http.ResponseWriter, v url.Values) {
+		m := map[string]string{}
+		for k := range v {
+			m[k] = v.Get(k)
+		}
+		b, _ := json.Marshal(m)
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, echoAnswer(string(b))) // escaped once in the description, twice in the body
+	}},
+	{"echo words", func(w http.ResponseWriter, v url.Values) {
+		var words []string
+		for k := range v {
+			words = append(words, "invalid "+k+" "+v.Get(k)+".")
+		}
+		slices.Sort(words)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, echoAnswer(strings.Join(words, " "))) // HTTP 200, as TikTok may
+	}},
+	{"echo form-encoded sentence", func(w http.ResponseWriter, v url.Values) {
+		var words []string
+		for k := range v {
+			words = append(words, "invalid "+k+" "+v.Get(k)+".")
+		}
+		slices.Sort(words)
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, echoAnswer(url.QueryEscape(strings.Join(words, " "))))
+	}},
+	{"echo plain text 400", func(w http.ResponseWriter, v url.Values) {
+		http.Error(w, "Bad Request: "+v.Encode()+" "+fmt.Sprint(map[string][]string(v)), http.StatusBadRequest)
+	}},
+}
+
 func init() {
+	for _, st := range echoStyles {
+		plain := strings.Contains(st.name, "plain")
+		transportCases = append(transportCases, transportCase{
+			name: st.name,
+			handler: func(*thief) http.HandlerFunc {
+				return func(w http.ResponseWriter, r *http.Request) { st.echo(w, requestParams(r)) }
+			},
+			want: func(bool) error { // the bridge keeps the kind
+				if plain {
+					return oauth2x.ErrBadResponse
+				}
+				return oauth2x.ErrInvalidRequest
+			},
+		})
+	}
+	// A one-character code is redacted where it stands, and nowhere else.
+	const desc = "code c refused at /oauth/access_token/ (see /oauth/access_token/ docs)"
+	transportCases = append(transportCases, transportCase{
+		name: "short code garbles nothing",
+		code: "c",
+		handler: func(*thief) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, echoAnswer(desc))
+			}
+		},
+		want: func(bool) error { return oauth2x.ErrInvalidRequest },
+		check: func(t *testing.T, c call, err error) {
+			text := err.Error()
+			if !strings.Contains(text, "refused at /oauth/access_token/ (see /oauth/access_token/ docs)") {
+				t.Errorf("%s: text garbled: %q", c.op, text)
+			}
+			if strings.HasSuffix(c.op, "exchange") && !strings.Contains(text, "code "+wire.Redacted+" refused") {
+				t.Errorf("%s: the code standing as a word was not redacted: %q", c.op, text)
+			}
+		},
+	})
 	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		transportCases = append(transportCases, transportCase{
 			name: fmt.Sprintf("redirect %d to another host", code),
@@ -582,6 +821,14 @@ func init() {
 	}
 }
 
+// transportSecret is the client secret of the transport cases: it has
+// characters that query and JSON escaping change.
+const transportSecret = "transport/client+secret&<1>"
+
+// transportVerifier is the PKCE code_verifier every exchange of the
+// transport cases sends: a secret like the code.
+const transportVerifier = "pkce-verifier-0123456789-abcdefghijklmnopqrstuvwxyz"
+
 // TestHostileTransport points every call of every provider at a server
 // that drips, resets or redirects: each call fails with a typed error in
 // bounded time, gives no token, leaks no secret, and the other host of a
@@ -594,11 +841,16 @@ func TestHostileTransport(t *testing.T) {
 				th := newThief(t)
 				srv := httptest.NewServer(tc.handler(th))
 				t.Cleanup(srv.Close)
-				sc := newScanner("transport-client-secret", "act.transport-live-access", "rft.transport-live-refresh", "code-transport-1")
+				code := cmp.Or(tc.code, "code-transport-1")
+				sc := newScanner(transportSecret, "act.transport-live-access", "rft.transport-live-refresh", transportVerifier)
+				if tc.code == "" {
+					sc.add(code)
+				}
 				k := kit{
-					id: "ck", secret: "transport-client-secret",
-					code: func() string { return "code-transport-1" },
-					tok:  &oauth2.Token{AccessToken: "act.transport-live-access", RefreshToken: "rft.transport-live-refresh", Expiry: time.Now().Add(time.Hour)},
+					id: "ck", secret: transportSecret,
+					code:     func() string { return code },
+					tok:      &oauth2.Token{AccessToken: "act.transport-live-access", RefreshToken: "rft.transport-live-refresh", Expiry: time.Now().Add(time.Hour)},
+					verifier: transportVerifier,
 				}
 				k.endpoint = oauth2.Endpoint{AuthURL: srv.URL + "/oauth/authorize", TokenURL: srv.URL + bytedance.PathAccessToken}
 				if p.name == "fantem" {
@@ -610,12 +862,18 @@ func TestHostileTransport(t *testing.T) {
 					tok, err := c.do(ctx)
 					cancel()
 					checkFailure(t, sc, p.name, c, tok, err, tc.want(c.bridge))
+					if tc.check != nil && err != nil {
+						tc.check(t, c, err)
+					}
 					if !c.bridge && errors.Is(err, context.DeadlineExceeded) && oauth2x.IsTemporary(err) {
 						t.Errorf("%s: the caller's own deadline reported as temporary", c.op)
 					}
 				}
 				if n := th.count(); n != 0 {
 					t.Errorf("the other host got %d requests", n)
+				}
+				if client.CheckRedirect != nil {
+					t.Errorf("the caller's client was changed")
 				}
 				sc.checkURLs(t)
 			})

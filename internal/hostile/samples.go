@@ -97,7 +97,49 @@ var Answers = []Sample{
 	{"plain text 429", 429, "Too Many Requests"},
 	{"deep nesting", 200, strings.Repeat("[", 10001) + strings.Repeat("]", 10001)}, // encoding/json stops at 10000
 	{"invalid utf-8", 200, "{\"access_token\":\"\xff\xfe\",\"data\":{\"access_token\":\"\xff\xfe\",\"expires_in\":10,\"error_code\":0}}"},
+	// A 400 that is not the provider's (a proxy's or a WAF's page) proves
+	// nothing about the grant.
+	{"html 400", 400, "<html><head><title>400 Bad Request</title></head><body><center>400 Bad Request</center><hr><center>nginx</center></body></html>"},
+	{"plain text 400", 400, "Bad Request"},
+	// Tokens that cannot travel in a header (RFC 6750 b64token), and token
+	// types that would change the header.
+	{"access token space", 200, tokenAnswer(`" "`, `"`+PlantedRefresh+`"`, `"Bearer"`)},
+	{"access token tab newline", 200, tokenAnswer(`"\t\n"`, `"`+PlantedRefresh+`"`, `"Bearer"`)},
+	{"access token NUL", 200, tokenAnswer(`"act.a\u0000b"`, `"`+PlantedRefresh+`"`, `"Bearer"`)},
+	{"access token CRLF", 200, tokenAnswer(`"act.a\r\nX-Injected: 1"`, `"`+PlantedRefresh+`"`, `"Bearer"`)},
+	{"access token terminal escape", 200, tokenAnswer(`"act.\u001b]0;owned\u0007\u001b[2J"`, `"`+PlantedRefresh+`"`, `"Bearer"`)},
+	{"access token padding inside", 200, tokenAnswer(`"act.a=b"`, `"`+PlantedRefresh+`"`, `"Bearer"`)},
+	{"refresh token CRLF", 200, tokenAnswer(`"`+PlantedAccess+`"`, `"rft.a\r\nb"`, `"Bearer"`)},
+	{"refresh token space", 200, tokenAnswer(`"`+PlantedAccess+`"`, `"rft.a b"`, `"Bearer"`)},
+	// token_type is read only by the RFC 6749 dialect (ByteDance tokens
+	// are always sent as the library says); these are top-level answers,
+	// which a ByteDance envelope does not read either.
+	{"token_type mac", 200, `{"access_token":"` + PlantedAccess + `","token_type":"mac","expires_in":10}`},
+	{"token_type CRLF", 200, `{"access_token":"` + PlantedAccess + `","token_type":"Bearer\r\nX-Injected: 1","expires_in":10}`},
 }
+
+// tokenAnswer is a success answer in both dialects with the given JSON
+// values for the access token, refresh token and token type.
+func tokenAnswer(access, refresh, typ string) string {
+	return `{"access_token":` + access + `,"refresh_token":` + refresh + `,"token_type":` + typ + `,"expires_in":10,` +
+		`"data":{"access_token":` + access + `,"refresh_token":` + refresh + `,"expires_in":10,"error_code":0},"message":"success"}`
+}
+
+// DeepBrackets is a body just under the engine's 1 MiB cap of nothing but
+// "[": cleaning it once cost 121 MB.
+func DeepBrackets() string { return strings.Repeat("[", MaxBodyHere-1) }
+
+// LongDescription is an error answer in both dialects whose description
+// fills most of the 1 MiB cap: the error's text keeps at most 200 bytes of
+// it.
+func LongDescription() string {
+	desc := strings.Repeat("x", MaxBodyHere/2-200)
+	return `{"error":"invalid_request","error_description":"` + desc + `","data":{"error_code":10005,"description":"` + desc + `"}}`
+}
+
+// MaxBodyHere is the engine's cap on an answer (wire.MaxBody), which this
+// package cannot import.
+const MaxBodyHere = 1 << 20
 
 // ManyTokens is a body under the cap that names 40,000 distinct codes:
 // redacting each one through the body would take minutes.

@@ -205,9 +205,10 @@ var rfcKinds = map[string]error{
 }
 
 // rfcKind classifies an RFC 6749 error answer by its code, then by its
-// status: a code the library does not know is the provider's refusal, unless
-// the status says busy; a 400 that says nothing more is a dead code or
-// refresh token (RFC 6749 5.2), as the Fantem gateway answers them.
+// status: a code the library does not know is the provider's refusal,
+// unless the status says busy. Only a code proves a dead grant: a 400
+// that says nothing usable (an nginx or WAF page, plain text) is a bad
+// response, retried with backoff, never a grant given up for good.
 func rfcKind(code string, status int) error {
 	if k := rfcKinds[code]; k != nil {
 		return k
@@ -219,8 +220,6 @@ func rfcKind(code string, status int) error {
 		return ErrRejected
 	case code != "":
 		return ErrBadResponse // not an error code at all: a number, a sentence
-	case status == http.StatusBadRequest:
-		return ErrInvalidGrant
 	}
 	return kindForStatus(status)
 }
@@ -235,6 +234,26 @@ func DecodeRFC6749(status int, body []byte) (*oauth2.Token, *Error) {
 // DecodeRFC6749At is DecodeRFC6749 with expiries stamped relative to now.
 func DecodeRFC6749At(now time.Time) Decoder {
 	return func(status int, body []byte) (*oauth2.Token, *Error) { return decodeRFC6749(now, status, body) }
+}
+
+// DecodeRFC6749Raw is DecodeRFC6749At that also keeps every top-level
+// field of a successful answer as the token's extra, as x/oauth2 keeps
+// them (Token.Extra("id_token") and the like).
+func DecodeRFC6749Raw(now time.Time) Decoder {
+	return func(status int, body []byte) (*oauth2.Token, *Error) {
+		t, e := decodeRFC6749(now, status, body)
+		if e != nil {
+			return nil, e
+		}
+		var raw map[string]any
+		if json.Unmarshal(body, &raw) == nil {
+			if v := t.Extra(ExtraRefreshExpiry); v != nil {
+				raw[ExtraRefreshExpiry] = v
+			}
+			t = t.WithExtra(raw)
+		}
+		return t, nil
+	}
 }
 
 func decodeRFC6749(now time.Time, status int, body []byte) (*oauth2.Token, *Error) {
@@ -294,7 +313,9 @@ func ScrubJSONError(err error) error {
 }
 
 // Classify wraps an error from x/oauth2 itself (a *oauth2.RetrieveError or
-// a transport error) into an *Error with a kind, redacting secrets.
+// a transport error) into an *Error with a kind, redacting secrets from
+// every text as [Do] does: the secrets given, and the token values the
+// answer carried.
 func Classify(provider, op string, err error, secrets ...string) error {
 	if err == nil {
 		return nil
@@ -302,23 +323,21 @@ func Classify(provider, op string, err error, secrets ...string) error {
 	e := &Error{Provider: provider, Op: op}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		e.Code, e.Description = re.ErrorCode, redact(re.ErrorDescription, secrets)
+		e.Code, e.Description = re.ErrorCode, re.ErrorDescription
 		if e.Code == "" {
 			// x/oauth2 parses an error body only when it is labelled JSON.
 			var a rfcAnswer
 			if json.Unmarshal(re.Body, &a) == nil && a.Error != "" {
-				e.Code, e.Description = string(a.Error), redact(string(a.ErrorDescription), secrets)
+				e.Code, e.Description = string(a.Error), string(a.ErrorDescription)
 			}
 		}
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode
 		}
 		e.Kind = RetrieveKind(re)
-		safe := *re
-		safe.Response = SafeResponse(re.Response)
-		safe.Body = []byte(redact(string(re.Body), secrets))
-		safe.ErrorCode, safe.ErrorDescription = e.Code, e.Description
-		e.Retrieve = &safe
+		uri := re.ErrorURI
+		e.clean(re.Response, re.Body, secrets)
+		e.Retrieve.ErrorURI = redactURL(uri, nil)
 		return Export(e)
 	}
 	e.Kind = ErrTemporary

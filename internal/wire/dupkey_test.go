@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
@@ -15,10 +16,10 @@ func FuzzDupKeySame(f *testing.F) {
 		if !utf8.Valid(body) || json.Unmarshal(body, &v) != nil {
 			return
 		}
-		old := scanJSON(body, 0)
+		oldDup, oldHas := refDupKey(body)
 		dup, has := dupKey(body)
-		if has != old.hasDup || dup != old.dup {
-			t.Fatalf("%q: dupKey = %q %v, scanJSON = %q %v", body, dup, has, old.dup, old.hasDup)
+		if has != oldHas || dup != oldDup {
+			t.Fatalf("%q: dupKey = %q %v, reference = %q %v", body, dup, has, oldDup, oldHas)
 		}
 	})
 }
@@ -50,10 +51,54 @@ func TestDupKeyLarge(t *testing.T) {
 			b = append(b, []byte(`,"`+dup+`":3`)...)
 		}
 		b = append(b, []byte(`}}`)...)
-		old := scanJSON(b, 0)
+		oldDup, oldHas := refDupKey(b)
 		d, has := dupKey(b)
-		if has != old.hasDup || d != old.dup {
-			t.Errorf("%s: dupKey = %q %v, scanJSON = %q %v", b, d, has, old.dup, old.hasDup)
+		if has != oldHas || d != oldDup {
+			t.Errorf("%s: dupKey = %q %v, reference = %q %v", b, d, has, oldDup, oldHas)
+		}
+	}
+}
+
+// refDupKey is the plain reference dupKey is checked against: a walk with
+// encoding/json's tokenizer and a map of folded keys per object.
+func refDupKey(body []byte) (string, bool) {
+	type frame struct {
+		obj, wantKey bool
+		keys         map[string]bool
+	}
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].obj {
+			stack[n-1].wantKey = true
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			if v == '{' || v == '[' {
+				stack = append(stack, &frame{obj: v == '{', wantKey: v == '{', keys: map[string]bool{}})
+				continue
+			}
+			stack = stack[:len(stack)-1]
+			valueDone()
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
+				top := stack[n-1]
+				if top.keys[foldKey(v)] {
+					return v, true
+				}
+				top.keys[foldKey(v)], top.wantKey = true, false
+				continue
+			}
+			valueDone()
+		default:
+			valueDone()
 		}
 	}
 }

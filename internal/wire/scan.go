@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"unicode"
@@ -48,22 +47,25 @@ func Unmarshal(body []byte, v any) error {
 }
 
 // sensitiveKeys are the keys whose string values are secrets wherever
-// they appear in an answer, compared folded.
+// they appear in an answer or a request, compared folded.
 var sensitiveKeys = map[string]bool{
 	foldKey("access_token"):  true,
 	foldKey("refresh_token"): true,
 	foldKey("id_token"):      true,
 	foldKey("client_secret"): true,
 	foldKey("code"):          true,
+	foldKey("code_verifier"): true,
 }
+
+// Sensitive reports whether a parameter or answer key names a secret: a
+// token, a code, a PKCE verifier, the client secret.
+func Sensitive(key string) bool { return sensitiveKeys[foldKey(key)] }
 
 // scanResult is what one walk over an answer found.
 type scanResult struct {
-	dup    string   // first key seen twice in one object
-	hasDup bool     // dup is set
 	values []string // distinct string values of sensitive keys, at most maxValues
 	many   bool     // there were more than maxValues
-	cut    int      // offset where the body ends inside a sensitive value; -1: it does not
+	cut    int      // offset where the body ends inside a sensitive value or nests too deep; -1: it does not
 }
 
 // maxValues bounds how many token values Scrub redacts one by one: a real
@@ -89,74 +91,130 @@ func (r *scanResult) keep(vs ...string) {
 // JSON.
 const maxNested = 2
 
-// scanJSON walks body token by token, as far as it is valid JSON: a
-// truncated answer is walked up to where it breaks off. depth counts the
-// strings holding JSON it is inside.
+// maxDepth is how deep scanJSON follows arrays and objects: as deep as
+// encoding/json decodes. A body nested deeper is cut there, unread, so
+// that its cost stays bounded.
+const maxDepth = 10000
+
+// scanJSON walks body once, byte by byte, as a lexer of JSON that goes on
+// where a parser would stop: a truncated or invalid answer is walked to
+// its end, so that no token it carries is missed. depth counts the
+// strings holding JSON it is inside. It keeps one three-byte frame per
+// open array or object, at most maxDepth of them, and allocates a string
+// only for the values of sensitive keys (at most maxValues of them) and
+// for strings holding JSON: its memory is bounded by a small multiple of
+// the body, whatever the body.
 func scanJSON(body []byte, depth int) scanResult {
 	res := scanResult{cut: -1}
 	type frame struct {
-		obj     bool
-		wantKey bool
-		key     string // folded key whose value comes next
-		keys    map[string]struct{}
+		obj       bool
+		wantKey   bool
+		sensitive bool // the value that comes next is a sensitive key's
 	}
-	var stack []*frame
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	valueDone := func() {
-		if n := len(stack); n > 0 && stack[n-1].obj {
-			stack[n-1].wantKey = true
-		}
-	}
-	for {
-		off := dec.InputOffset()
-		tok, err := dec.Token()
-		if err != nil {
-			if n := len(stack); n > 0 && stack[n-1].obj && !stack[n-1].wantKey && sensitiveKeys[stack[n-1].key] {
-				res.cut = int(off)
-			}
-			return res
-		}
+	var stack []frame
+	keyEnd := 0 // where the last sensitive key ended
+	for i := 0; i < len(body); i++ {
 		var top *frame
 		if n := len(stack); n > 0 {
-			top = stack[n-1]
+			top = &stack[n-1]
 		}
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{', '[':
-				stack = append(stack, &frame{obj: v == '{', wantKey: v == '{'})
-			default:
+		switch c := body[i]; c {
+		case '{', '[':
+			if len(stack) == maxDepth {
+				res.cut = i
+				return res
+			}
+			stack = append(stack, frame{obj: c == '{', wantKey: c == '{'})
+		case '}', ']':
+			if top != nil {
 				stack = stack[:len(stack)-1]
-				valueDone()
 			}
-		case string:
-			if top != nil && top.obj && top.wantKey {
-				k := foldKey(v)
-				if _, seen := top.keys[k]; seen && !res.hasDup {
-					res.dup, res.hasDup = v, true
+		case ',':
+			if top != nil && top.obj {
+				top.wantKey, top.sensitive = true, false
+			}
+		case '"':
+			j, esc := i+1, false
+			for j < len(body) && body[j] != '"' {
+				if body[j] == '\\' {
+					esc = true
+					j++
 				}
-				if top.keys == nil {
-					top.keys = make(map[string]struct{}, 8)
+				j++
+			}
+			if j >= len(body) {
+				// The body breaks off inside this string.
+				if top != nil && top.obj && !top.wantKey && top.sensitive {
+					res.cut = i
 				}
-				top.keys[k] = struct{}{}
-				top.key, top.wantKey = k, false
-				continue
+				return res
 			}
-			if top != nil && top.obj && sensitiveKeys[top.key] {
-				res.keep(v)
+			raw := body[i+1 : j]
+			switch {
+			case top != nil && top.obj && top.wantKey:
+				top.sensitive, top.wantKey = sensitiveRaw(raw, esc, body[i:j+1]), false
+				if top.sensitive {
+					keyEnd = j + 1
+				}
+			case top != nil && top.obj && top.sensitive && !res.many:
+				res.keep(unquoteRaw(raw, esc, body[i:j+1]))
 			}
-			if t := strings.TrimSpace(v); depth < maxNested && t != "" && (t[0] == '{' || t[0] == '[') {
+			if depth < maxNested && holdsJSON(raw) {
 				// A gateway that encodes JSON twice hides the tokens in a string.
-				inner := scanJSON([]byte(t), depth+1)
+				inner := scanJSON([]byte(strings.TrimSpace(unquoteRaw(raw, esc, body[i:j+1]))), depth+1)
 				res.keep(inner.values...)
 				res.many = res.many || inner.many
 			}
-			valueDone()
-		default:
-			valueDone()
+			i = j
 		}
 	}
+	if n := len(stack); n > 0 && stack[n-1].obj && !stack[n-1].wantKey && stack[n-1].sensitive {
+		// The body ends after a sensitive key, before its value ended.
+		res.cut = keyEnd
+	}
+	return res
+}
+
+// unquoteRaw returns the value of the JSON string quoted (whose bytes
+// between the quotes are raw): raw itself when it has no escape, else
+// what encoding/json reads, else raw.
+func unquoteRaw(raw []byte, esc bool, quoted []byte) string {
+	if esc {
+		var s string
+		if json.Unmarshal(quoted, &s) == nil {
+			return s
+		}
+	}
+	return string(raw)
+}
+
+// sensitiveRaw reports whether the key quoted (raw between the quotes)
+// names a secret, without allocating for plain ASCII keys.
+func sensitiveRaw(raw []byte, esc bool, quoted []byte) bool {
+	if esc || !isASCII(raw) {
+		return sensitiveKeys[foldKey(unquoteRaw(raw, esc, quoted))]
+	}
+	var buf [16]byte
+	if len(raw) > len(buf) {
+		return false
+	}
+	for k, c := range raw {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf[k] = c
+	}
+	return sensitiveKeys[string(buf[:len(raw)])]
+}
+
+// holdsJSON reports whether a string's raw bytes start, after white
+// space, with "{" or "[".
+func holdsJSON(raw []byte) bool {
+	t := bytes.TrimLeft(raw, " \t\r\n")
+	if len(t) >= 2 && t[0] == '\\' && (t[1] == 'n' || t[1] == 't' || t[1] == 'r') {
+		return true // escaped white space first: look closer
+	}
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
 }
 
 // foldKey folds s as encoding/json does when it matches a key to a field:
@@ -172,39 +230,6 @@ func foldKey(s string) string {
 			r = r2
 		}
 	}, s)
-}
-
-// Withheld replaces a body, or a text taken from one, that carries too
-// many token values to redact them one by one.
-const Withheld = "[withheld: the answer carries more than 16 token values]"
-
-// Scrub returns body with every secret and every value of a
-// token-bearing key (access_token, refresh_token, id_token, client_secret,
-// code) replaced by "[redacted]", whether the body is JSON, JSON cut short,
-// JSON inside a JSON string, or form-encoded. A body that breaks off
-// inside such a value is cut there. It also returns the values it found,
-// for redacting other texts taken from the same body; when there are more
-// than 16 it returns [Withheld] and many is set, and those texts must be
-// withheld too. Its cost is linear in the size of body.
-func Scrub(body []byte, secrets []string) (scrubbed string, values []string, many bool) {
-	s := string(body)
-	found := scanJSON(body, 0)
-	if found.cut >= 0 {
-		s = s[:found.cut] + "[redacted]"
-	}
-	if t := strings.TrimSpace(s); t != "" && t[0] != '{' && t[0] != '[' && t[0] != '<' {
-		if q, err := url.ParseQuery(t); err == nil {
-			for k, vs := range q {
-				if sensitiveKeys[foldKey(k)] {
-					found.keep(vs...)
-				}
-			}
-		}
-	}
-	if found.many {
-		return Withheld, found.values, true
-	}
-	return redact(s, append(found.values, secrets...)), found.values, false
 }
 
 // errDuplicate reports whether err is one of Unmarshal's own refusals

@@ -11,7 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strings"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -41,7 +41,9 @@ type Request struct {
 	Encoding Encoding
 	Params   []Param
 	// Secrets are values that must never appear in an error: the client
-	// secret, the code, the tokens. Empty strings are ignored.
+	// secret, the code, the tokens. Empty strings are ignored. The values
+	// of Params whose keys name a secret ([Sensitive]: the code_verifier
+	// of PKCE among them) count as secrets whether listed here or not.
 	Secrets []string
 	// NoAccessToken allows an answer without an access token (Douyin's
 	// renew answers carry only a refresh token; its decoder keeps the old
@@ -52,6 +54,10 @@ type Request struct {
 	Method string
 	// Header is added to the request: an API's "Authorization".
 	Header http.Header
+	// BasicID and BasicSecret, when BasicID is set, go in an HTTP Basic
+	// Authorization header, query-escaped first as RFC 6749 2.3.1 (and
+	// x/oauth2) do. BasicSecret counts as a secret.
+	BasicID, BasicSecret string
 }
 
 // Decoder turns an answer into a token or a classified error. It sees the
@@ -113,7 +119,8 @@ func (r *Request) Encode() (body []byte, contentType string, err error) {
 
 // Do performs r and decodes the answer with decode. It returns a token
 // with a non-empty access token, or an *Error passed through [Export];
-// never both, never neither.
+// never both, never neither. Every token it returns is of RFC 6750 syntax
+// (see [CheckToken]).
 func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) {
 	t, e := do(ctx, r, decode)
 	if e != nil {
@@ -126,36 +133,32 @@ func Do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, error) 
 }
 
 func do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, *Error) {
+	secrets := r.secrets()
 	fail := func(kind error, status int, cause error) *Error {
-		return &Error{Provider: r.Provider, Op: r.Op, Kind: kind, Status: status, Cause: redactErr(cause, r.Secrets)}
+		return &Error{Provider: r.Provider, Op: r.Op, Kind: kind, Status: status, Cause: redactErr(cause, secrets)}
 	}
 	body, ctype, err := r.Encode()
 	if err != nil {
 		return nil, fail(ErrInvalidRequest, 0, err)
 	}
-	client := *ContextClient(ctx)
-	client.CheckRedirect = noRedirect
-	reqCtx := ctx
-	if _, ok := ctx.Deadline(); !ok && client.Timeout == 0 {
-		// Neither the caller nor the client bounds the call: a token
-		// endpoint that drips its answer must not hang the caller forever.
-		var cancel context.CancelFunc
-		reqCtx, cancel = context.WithTimeout(ctx, DefaultClient.Timeout)
-		defer cancel()
-	}
+	client, reqCtx, cancel := SafeClient(ctx)
+	defer cancel()
 	method, target, reqBody := http.MethodPost, r.URL, io.Reader(bytes.NewReader(body))
 	if r.Method == http.MethodGet {
 		method, target, reqBody = r.Method, r.URL+"?"+string(body), nil
 	}
 	req, err := http.NewRequestWithContext(reqCtx, method, target, reqBody)
 	if err != nil {
-		return nil, fail(ErrInvalidClient, 0, errors.New("bad token URL: "+redact(err.Error(), r.Secrets)))
+		return nil, fail(ErrInvalidClient, 0, errors.New("bad token URL: "+redact(err.Error(), secrets)))
 	}
 	maps.Copy(req.Header, r.Header)
 	if reqBody != nil {
 		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", "application/json")
+	if r.BasicID != "" {
+		req.SetBasicAuth(url.QueryEscape(r.BasicID), url.QueryEscape(r.BasicSecret))
+	}
 
 	resp, err := client.Do(req)
 	if err != nil {
@@ -171,31 +174,56 @@ func do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, *Error)
 		return nil, answered(fail(kind, resp.StatusCode, err), resp)
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return nil, answered(fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("token endpoint redirected to %q; not followed", redactURL(resp.Header.Get("Location"), r.Secrets))), resp)
+		return nil, answered(fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("token endpoint redirected to %q; not followed", redactURL(resp.Header.Get("Location"), secrets))), resp)
 	}
 	tok, e := decode(resp.StatusCode, data)
 	if e == nil && (tok == nil || (tok.AccessToken == "" && !r.NoAccessToken)) {
 		e = &Error{Kind: ErrBadResponse, Cause: errors.New("answer carries no access token")}
 	}
+	if e == nil {
+		e = CheckToken(tok)
+	}
 	if e != nil {
 		e.Provider, e.Op, e.Status = r.Provider, r.Op, resp.StatusCode
-		// A malformed answer may still carry tokens: they are secrets too.
-		scrubbed, found, many := Scrub(data, r.Secrets)
-		if many {
-			e.Description, e.LogID = "", ""
-		}
-		secrets := append(found, r.Secrets...)
-		e.Description = redact(e.Description, secrets)
-		e.LogID = token(redact(e.LogID, secrets), 64)
-		e.Code = token(redact(e.Code, secrets), 64)
-		e.Cause = redactErr(e.Cause, secrets)
 		if e.Kind == nil {
 			e.Kind = kindForStatus(resp.StatusCode)
 		}
-		e.Retrieve = &oauth2.RetrieveError{Response: SafeResponse(resp), Body: []byte(scrubbed)}
+		// A malformed answer may still carry tokens: they are secrets too.
+		e.clean(resp, data, secrets)
 		return nil, e
 	}
 	return tok, nil
+}
+
+// secrets are r's Secrets and the values of its parameters that name a
+// secret (see [Sensitive]): whatever a provider package listed, the
+// verifier, code, tokens and client secret a request carries never reach
+// an error.
+func (r *Request) secrets() []string {
+	s := append(slices.Clone(r.Secrets), r.BasicSecret)
+	for _, p := range r.Params {
+		if Sensitive(p.Key) {
+			s = append(s, p.Value)
+		}
+	}
+	return s
+}
+
+// SafeClient returns the client for a token call under ctx (see
+// [ContextClient]) made safe for it, without changing the caller's: a copy
+// that follows no redirect, and a context bounded by DefaultClient's
+// timeout when neither ctx nor the client bounds the call. cancel releases
+// the context's timer.
+func SafeClient(ctx context.Context) (client *http.Client, callCtx context.Context, cancel context.CancelFunc) {
+	c := *ContextClient(ctx)
+	c.CheckRedirect = noRedirect
+	if _, ok := ctx.Deadline(); !ok && c.Timeout == 0 {
+		// Neither the caller nor the client bounds the call: a token
+		// endpoint that drips its answer must not hang the caller forever.
+		callCtx, cancel = context.WithTimeout(ctx, DefaultClient.Timeout)
+		return &c, callCtx, cancel
+	}
+	return &c, ctx, func() {}
 }
 
 // transportKind classifies an error that happened before a full answer
@@ -245,52 +273,6 @@ func ReadCapped(r io.Reader, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// redact replaces every secret in s with "[redacted]".
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if sec != "" && strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-		if esc := url.QueryEscape(sec); sec != "" && esc != sec && strings.Contains(s, esc) {
-			s = strings.ReplaceAll(s, esc, "[redacted]")
-		}
-	}
-	return s
-}
-
-// redactURL drops a URL's query and fragment, and redacts what is left.
-func redactURL(raw string, secrets []string) string {
-	if u, err := url.Parse(raw); err == nil {
-		u.RawQuery, u.Fragment, u.User = "", "", nil
-		raw = u.String()
-	}
-	return redact(raw, secrets)
-}
-
-// redactedError keeps the chain of err for errors.Is while its text is redacted.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-func redactErr(err error, secrets []string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		msg = strings.Replace(msg, ue.URL, redactURL(ue.URL, nil), 1)
-	}
-	if r := redact(msg, secrets); r != err.Error() {
-		return &redactedError{msg: r, err: err}
-	}
-	return err
-}
-
 // SafeResponse returns a copy of resp fit to travel in an error: its body
 // is drained, and its request keeps method and URL (query dropped) but no
 // body, no way to replay one, and no headers (Authorization carries the
@@ -311,16 +293,4 @@ func SafeResponse(resp *http.Response) *http.Response {
 		safe.Request = r
 	}
 	return &safe
-}
-
-// token keeps an identifier from an answer fit to print unquoted in a log
-// line: printable ASCII without spaces, at most max bytes.
-func token(s string, max int) string {
-	b := make([]byte, 0, min(len(s), max))
-	for i := 0; i < len(s) && len(b) < max; i++ {
-		if c := s[i]; c > ' ' && c < 0x7f {
-			b = append(b, c)
-		}
-	}
-	return string(b)
 }
