@@ -143,4 +143,3 @@ func ConfigRefresher(c *oauth2.Config) Refresher {
 		return nt, err
 	})
 }
-
