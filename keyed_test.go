@@ -330,3 +330,26 @@ func TestTokensBytesPerResidentUser(t *testing.T) {
 		t.Errorf("%.0f B per resident user, want at most 500", b)
 	}
 }
+
+// BenchmarkKeyedResidentBytes reports the heap per user held in memory
+// (B/user, token included): Tokens against x/oauth2, where a service keeps
+// a ReuseTokenSource per user in a map.
+func BenchmarkKeyedResidentBytes(b *testing.B) {
+	const n = 20000
+	b.Run("impl=oauth2x-Tokens", func(b *testing.B) {
+		// One measurement whatever b.N: the metric is per user, not per op.
+		b.ReportMetric(residentBytes(n), "B/user")
+	})
+	b.Run("impl=x-oauth2", func(b *testing.B) {
+		keys := keyNames("u", n)
+		store := synthStore{time.Now().Add(time.Hour)}
+		before := heapInUse()
+		m := make(map[string]oauth2.TokenSource, 0)
+		for _, k := range keys {
+			tok, _ := store.Load(context.Background(), k)
+			m[k] = oauth2.ReuseTokenSource(tok, oauth2.StaticTokenSource(tok))
+		}
+		b.ReportMetric(float64(heapInUse()-before)/n, "B/user")
+		runtime.KeepAlive(m)
+	})
+}
