@@ -134,42 +134,8 @@ func TestKeyedFileStoreProcesses(t *testing.T) {
 	srv := httptest.NewServer(rot)
 	defer srv.Close()
 	dir := t.TempDir()
-	store := NewKeyedFileStore(dir)
-	keys := keyNames("u", nkeys)
-	ctx := context.Background()
-	for round := 1; round <= 2; round++ {
-		for _, k := range keys {
-			var tok *oauth2.Token
-			if round == 1 {
-				tok = rot.Grant(k, time.Now().Add(-time.Minute))
-			} else {
-				tok, _ = store.Load(ctx, k)
-				tok.Expiry = time.Now().Add(-time.Minute) // expired again
-			}
-			if err := store.Save(ctx, k, tok); err != nil {
-				t.Fatal(err)
-			}
-		}
-		outs := oauthtest.Children(t, 4, "TestKeyedFileStoreChild",
-			"OAUTH2X_KEYED_DIR="+dir, "OAUTH2X_KEYED_URL="+srv.URL, "OAUTH2X_KEYED_N="+strconv.Itoa(nkeys))
-		for i, out := range outs {
-			calls, failed, ok := oauthtest.ParseReport(out)
-			if !ok || failed != 0 || calls != 8*nkeys {
-				t.Errorf("round %d child %d: %d calls, %d failed:\n%s", round, i, calls, failed, out)
-			}
-		}
-		for _, k := range keys {
-			if n := rot.Refreshes(k); n != round {
-				t.Fatalf("round %d: %s refreshed %d times in all, want %d", round, k, n, round)
-			}
-			if tok, err := store.Load(ctx, k); err != nil || tok.RefreshToken != rot.Live(k) {
-				t.Fatalf("round %d: %s stored %v, %v; live refresh token %s", round, k, tok, err, rot.Live(k))
-			}
-		}
-		if n := rot.Reused(); n != 0 {
-			t.Fatalf("round %d: %d refreshes presented a dead refresh token", round, n)
-		}
-	}
+	oauthtest.ExpiryRounds(t, rot, NewKeyedFileStore(dir), keyNames("u", nkeys), 2, 4, "TestKeyedFileStoreChild",
+		"OAUTH2X_KEYED_DIR="+dir, "OAUTH2X_KEYED_URL="+srv.URL, "OAUTH2X_KEYED_N="+strconv.Itoa(nkeys))
 }
 
 func TestKeyedFileStoreChild(t *testing.T) {
@@ -184,5 +150,5 @@ func TestKeyedFileStoreChild(t *testing.T) {
 	oauthtest.Report(oauthtest.CallAll(context.Background(), func(ctx context.Context, key string) error {
 		_, err := m.Token(ctx, key)
 		return err
-	}, keyNames("u", n), 8))
+	}, keyNames("u", n), oauthtest.Workers))
 }

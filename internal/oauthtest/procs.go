@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // Children runs procs copies of this test binary at once, each running
@@ -96,4 +100,57 @@ func ParseReport(out string) (calls, failed int, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// KeyedStore is what [ExpiryRounds] needs of a store of many tokens.
+type KeyedStore interface {
+	Load(ctx context.Context, key string) (*oauth2.Token, error)
+	Save(ctx context.Context, key string, t *oauth2.Token) error
+}
+
+// Workers is how many goroutines each child of [ExpiryRounds] calls from.
+const Workers = 8
+
+// ExpiryRounds runs rounds of: every key's token in store expires (the
+// first round grants it from rot); procs children running the test named
+// child (which calls [Ready], then asks for every key with [CallAll] from
+// [Workers] goroutines, then calls [Report]) all call at once. After each
+// round it checks that no call failed, that each key was refreshed exactly
+// once per round, that no refresh presented a dead refresh token, and that
+// the stored refresh token is the live one: none was lost.
+func ExpiryRounds(t testing.TB, rot *Rotating, store KeyedStore, keys []string, rounds, procs int, child string, env ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for round := 1; round <= rounds; round++ {
+		for _, k := range keys {
+			var tok *oauth2.Token
+			if round == 1 {
+				tok = rot.Grant(k, time.Now().Add(-time.Minute))
+			} else {
+				tok, _ = store.Load(ctx, k)
+				tok.Expiry = time.Now().Add(-time.Minute) // expired again
+			}
+			if err := store.Save(ctx, k, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		outs := Children(t, procs, child, env...)
+		for i, out := range outs {
+			calls, failed, ok := ParseReport(out)
+			if !ok || failed != 0 || calls != Workers*len(keys) {
+				t.Errorf("round %d child %d: %d calls, %d failed:\n%s", round, i, calls, failed, out)
+			}
+		}
+		for _, k := range keys {
+			if n := rot.Refreshes(k); n != round {
+				t.Fatalf("round %d: %s refreshed %d times in all, want %d", round, k, n, round)
+			}
+			if tok, err := store.Load(ctx, k); err != nil || tok.RefreshToken != rot.Live(k) {
+				t.Fatalf("round %d: %s stored %v, %v; live refresh token %s", round, k, tok, err, rot.Live(k))
+			}
+		}
+		if n := rot.Reused(); n != 0 {
+			t.Fatalf("round %d: %d refreshes presented a dead refresh token", round, n)
+		}
+	}
 }
