@@ -3,6 +3,7 @@ package oauth2x
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -80,9 +81,19 @@ type Tokens struct {
 
 	client atomic.Pointer[clientContext] // the last refresh context made
 
+	// hot is a lock-free front for resident: a key's slot (by hash) holds
+	// its resident if it was read lately. Slots are filled with m.mu read-
+	// locked and cleared with it locked, so a slot never holds a key that
+	// is no longer resident.
+	hot  [hotSlots]atomic.Pointer[resident]
+	seed maphash.Seed
+
 	mu       sync.RWMutex // guards resident
 	resident map[string]*resident
 }
+
+// hotSlots is the size of Tokens.hot: 32 KiB per Tokens.
+const hotSlots = 4096
 
 // resident is one key held in memory: its token source and what the
 // eviction sweep needs. It is the key's Store, Locker and Refresher too.
@@ -103,7 +114,7 @@ const defaultMaxResident = 10000
 // (opts.Store is not used: store is every key's store); nil means the
 // defaults.
 func NewTokens(r Refresher, store KeyedStore, opts *Options) *Tokens {
-	m := &Tokens{r: r, store: store, resident: map[string]*resident{}}
+	m := &Tokens{r: r, store: store, resident: map[string]*resident{}, seed: maphash.MakeSeed()}
 	if opts != nil {
 		m.opts = *opts
 	}
@@ -160,11 +171,17 @@ func (m *Tokens) Delete(ctx context.Context, key string) error {
 // waits; a key not in memory is loaded from the store, and its refreshes
 // use ctx's oauth2.HTTPClient (nothing else of ctx, not its cancellation).
 func (m *Tokens) Token(ctx context.Context, key string) (*oauth2.Token, error) {
-	m.mu.RLock()
-	e := m.resident[key]
-	m.mu.RUnlock()
-	if e == nil {
-		e = m.add(ctx, key)
+	slot := &m.hot[maphash.String(m.seed, key)%hotSlots]
+	e := slot.Load()
+	if e == nil || e.key != key {
+		m.mu.RLock()
+		if e = m.resident[key]; e != nil {
+			slot.Store(e)
+		}
+		m.mu.RUnlock()
+		if e == nil {
+			e = m.add(ctx, key)
+		}
 	}
 	if !e.used.Load() {
 		e.used.Store(true)
@@ -218,7 +235,7 @@ func (m *Tokens) add(ctx context.Context, key string) *resident {
 // bound is exceeded until one is idle. m.mu is held.
 func (m *Tokens) evictLocked() {
 	for range 2 { // the first pass may only clear marks
-		for k, e := range m.resident {
+		for _, e := range m.resident {
 			if e.used.Load() {
 				e.used.Store(false)
 				continue
@@ -226,7 +243,7 @@ func (m *Tokens) evictLocked() {
 			if e.src.flying.Load() {
 				continue
 			}
-			delete(m.resident, k)
+			m.removeLocked(e)
 			return
 		}
 	}
@@ -235,7 +252,9 @@ func (m *Tokens) evictLocked() {
 // forget drops key from memory, if it is resident.
 func (m *Tokens) forget(key string) {
 	m.mu.Lock()
-	delete(m.resident, key)
+	if e := m.resident[key]; e != nil {
+		m.removeLocked(e)
+	}
 	m.mu.Unlock()
 }
 
@@ -243,9 +262,15 @@ func (m *Tokens) forget(key string) {
 func (m *Tokens) drop(e *resident) {
 	m.mu.Lock()
 	if m.resident[e.key] == e {
-		delete(m.resident, e.key)
+		m.removeLocked(e)
 	}
 	m.mu.Unlock()
+}
+
+// removeLocked drops e from memory. m.mu is held.
+func (m *Tokens) removeLocked(e *resident) {
+	delete(m.resident, e.key)
+	m.hot[maphash.String(m.seed, e.key)%hotSlots].CompareAndSwap(e, nil)
 }
 
 // refreshContext returns the context for the refreshes of a key loaded
