@@ -138,12 +138,13 @@ func TestTokensNoToken(t *testing.T) {
 // this one holds its token: at expiry this one does not refresh it (which
 // would bring the logged-out user back) but answers ErrNoToken.
 func TestTokensDeletedElsewhere(t *testing.T) {
+	c := newClock()
 	rot := oauthtest.NewRotating()
 	store := NewKeyedMemoryStore()
 	ctx := context.Background()
-	a := NewTokens(RefresherFunc(rot.Refresh), store, quiet())
-	b := NewTokens(RefresherFunc(rot.Refresh), store, quiet())
-	if err := a.Put(ctx, "alice", rot.Grant("alice", time.Now().Add(time.Hour))); err != nil {
+	a := NewTokens(RefresherFunc(rot.Refresh), store, opts(c))
+	b := NewTokens(RefresherFunc(rot.Refresh), store, opts(c))
+	if err := a.Put(ctx, "alice", rot.Grant("alice", c.Now().Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Token(ctx, "alice"); err != nil {
@@ -152,11 +153,7 @@ func TestTokensDeletedElsewhere(t *testing.T) {
 	if err := a.Delete(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	// b's copy expires: simulate by storing nothing and expiring b's token.
-	e := b.resident["alice"]
-	st := *e.src.cur.Load()
-	st.expiry = time.Unix(1, 0)
-	e.src.cur.Store(&st)
+	c.Add(2 * time.Hour) // b's copy expires
 	if _, err := b.Token(ctx, "alice"); !errors.Is(err, ErrNoToken) {
 		t.Fatalf("deleted elsewhere, at expiry: %v, want ErrNoToken", err)
 	}
@@ -165,6 +162,9 @@ func TestTokensDeletedElsewhere(t *testing.T) {
 	}
 	if stored, _ := store.Load(ctx, "alice"); stored != nil {
 		t.Errorf("a deleted key came back: %v", stored)
+	}
+	if n := b.Resident(); n != 0 {
+		t.Errorf("a deleted key stayed in memory: %d resident", n)
 	}
 }
 
