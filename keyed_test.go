@@ -353,3 +353,96 @@ func BenchmarkKeyedResidentBytes(b *testing.B) {
 		runtime.KeepAlive(m)
 	})
 }
+
+// faultyStore fails Save while failSave is set and Load while failLoad is,
+// and counts every call.
+type faultyStore struct {
+	KeyedStore
+	failSave, failLoad atomic.Bool
+	calls              atomic.Int32
+}
+
+var errStoreDown = errors.New("store down")
+
+func (f *faultyStore) Load(ctx context.Context, key string) (*oauth2.Token, error) {
+	f.calls.Add(1)
+	if f.failLoad.Load() {
+		return nil, errStoreDown
+	}
+	return f.KeyedStore.Load(ctx, key)
+}
+
+func (f *faultyStore) Save(ctx context.Context, key string, t *oauth2.Token) error {
+	f.calls.Add(1)
+	if f.failSave.Load() {
+		return errStoreDown
+	}
+	return f.KeyedStore.Save(ctx, key, t)
+}
+
+// TestTokensStoreFaults: the lifecycle's fault rules hold per key. A Save
+// that fails after a refresh does not lose the rotated refresh token (it
+// is served, and saved once the store is back); while the store is down a
+// resident valid token is served with no store call at all.
+func TestTokensStoreFaults(t *testing.T) {
+	c := newClock()
+	rot := oauthtest.NewRotating()
+	rot.Life = 1000 * time.Hour // issued tokens outlive the fake clock's jumps
+	store := &faultyStore{KeyedStore: NewKeyedMemoryStore()}
+	var reported atomic.Int32
+	m := NewTokens(RefresherFunc(rot.Refresh), store, &Options{Now: c.Now, OnError: func(err error) {
+		if errors.Is(err, errStoreDown) {
+			reported.Add(1)
+		}
+	}})
+	ctx := context.Background()
+	if err := m.Put(ctx, "alice", rot.Grant("alice", c.Now().Add(-time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Put(ctx, "bob", rot.Grant("bob", c.Now().Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Token(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+
+	store.failSave.Store(true)
+	tok, err := m.Token(ctx, "alice")
+	if err != nil || tok.RefreshToken != rot.Live("alice") {
+		t.Fatalf("refresh while saves fail: %v, %v; want the rotated token", tok, err)
+	}
+	if reported.Load() == 0 {
+		t.Error("the failed save was not reported")
+	}
+	if stored, _ := store.KeyedStore.Load(ctx, "alice"); stored.RefreshToken == rot.Live("alice") {
+		t.Fatal("the failed save saved")
+	}
+
+	store.failLoad.Store(true)
+	before := store.calls.Load()
+	for range 100 {
+		if got, err := m.Token(ctx, "bob"); err != nil || got.AccessToken != "at.bob.0" {
+			t.Fatalf("resident token while the store is down: %v, %v", got, err)
+		}
+	}
+	if n := store.calls.Load() - before; n != 0 {
+		t.Errorf("%d store calls for 100 reads of a resident valid token, want 0", n)
+	}
+
+	store.failSave.Store(false)
+	store.failLoad.Store(false)
+	c.Add(10 * time.Minute) // past the save's retry backoff
+	if _, err := m.Token(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	m.mu.RLock()
+	e := m.resident["alice"]
+	m.mu.RUnlock()
+	waitFlight(e.src)
+	if stored, _ := store.KeyedStore.Load(ctx, "alice"); stored == nil || stored.RefreshToken != rot.Live("alice") {
+		t.Errorf("after the store came back it holds %v; live refresh token %s", stored, rot.Live("alice"))
+	}
+	if n := rot.Reused(); n != 0 {
+		t.Errorf("%d refreshes with a dead refresh token", n)
+	}
+}
