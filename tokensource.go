@@ -75,6 +75,12 @@ type Options struct {
 
 	// Now is the clock. Optional; nil means time.Now.
 	Now func() time.Time
+
+	// MaxResident bounds how many keys' tokens a [Tokens] holds in memory:
+	// beyond it, idle keys leave memory, least recently used first, and
+	// are loaded from the store on their next request. Optional; zero
+	// means 10,000. Not used by NewTokenSource.
+	MaxResident int
 }
 
 const (
@@ -448,7 +454,7 @@ func newer(a, b *oauth2.Token) bool {
 // StoreError is a failure of the token store; it says which operation
 // failed. Save failures reach [Options.OnError]; lock failures are returned.
 type StoreError struct {
-	Op  string // "load", "save" or "lock"
+	Op  string // "load", "save", "lock" or "delete"
 	Err error
 
 	temporary bool // the lock was not had within RefreshTimeout

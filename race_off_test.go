@@ -1,0 +1,5 @@
+//go:build !race
+
+package oauth2x
+
+const raceEnabled = false

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Tests the sqlstore module against a real PostgreSQL (and SQLite, which
+# runs in-process): installs postgresql when missing (Debian, as root),
+# starts a throw-away cluster as a non-root user in a temporary directory
+# on a free loopback port, runs gofmt, go vet and go test -race with
+# OAUTH2X_POSTGRES_DSN pointing at it and CI=true (so no test skips), and
+# stops and removes the cluster however the script ends.
+#
+#   bash sqlstore/ci.sh        # from the repository root, or from anywhere
+set -euo pipefail
+cd "$(dirname "$0")"
+
+pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+if [[ -z $(pgbin) ]]; then
+	echo "ci.sh: installing postgresql"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq postgresql >/dev/null
+fi
+bin=$(pgbin)
+"$bin/postgres" --version
+
+# PostgreSQL refuses to run as root: run it as the postgres user (created
+# by the package), or as a user made for the purpose.
+user=$(id -un)
+if [[ $(id -u) == 0 ]]; then
+	user=postgres
+	if ! id "$user" >/dev/null 2>&1; then
+		user=oauth2x-pg
+		id "$user" >/dev/null 2>&1 || useradd --system --no-create-home "$user"
+	fi
+fi
+as_user() {
+	if [[ $(id -un) == "$user" ]]; then "$@"; else runuser -u "$user" -- "$@"; fi
+}
+
+# Nothing must listen on the port: bash's /dev/tcp connects or fails.
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+dir=$(mktemp -d)
+chmod 755 "$dir"
+chown "$user" "$dir"
+cleanup() {
+	if [[ -f $dir/data/postmaster.pid ]]; then
+		as_user "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+as_user "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
+port=
+for p in $(seq 55432 55531); do
+	listening "$p" && continue
+	if as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 start \
+		-o "-p $p -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off" >/dev/null; then
+		port=$p
+		break
+	fi
+	echo "ci.sh: postgres did not start on port $p:" >&2
+	tail -n 20 "$dir/log" >&2 || true
+done
+if [[ -z $port ]]; then
+	echo "ci.sh: could not start postgres" >&2
+	exit 1
+fi
+export OAUTH2X_POSTGRES_DSN="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+export CI=true
+echo "ci.sh: postgres at 127.0.0.1:$port"
+
+unformatted=$(gofmt -l .)
+if [[ -n $unformatted ]]; then
+	echo "ci.sh: not gofmt'ed:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go vet ./...
+if command -v staticcheck >/dev/null; then
+	staticcheck ./...
+fi
+go test -race -count=1 ./...
