@@ -139,7 +139,7 @@ func TestFailureSharedExactlyOnce(t *testing.T) {
 	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
 	s := newTokenSource(context.Background(), u, expiredToken(c), opts(c))
 	const n = 64
-	f := s.start(false)
+	f, _ := s.join(c.Now())
 	<-u.entered
 	// Every waiter joins the one flight in progress.
 	results := make(chan error, n)
@@ -147,7 +147,7 @@ func TestFailureSharedExactlyOnce(t *testing.T) {
 	for range n {
 		joined.Add(1)
 		go func() {
-			g := s.start(false)
+			g, _ := s.join(c.Now())
 			joined.Done()
 			<-g.done
 			results <- g.err
@@ -250,6 +250,7 @@ func TestDeadGrantRevivedByStore(t *testing.T) {
 	if err := store.Save(context.Background(), fresh); err != nil {
 		t.Fatal(err)
 	}
+	c.Add(time.Second) // the store is looked at again after the backoff
 	if got, err := src.Token(); err != nil || got.AccessToken != "at-new" {
 		t.Errorf("Token = %v, %v; want the newly stored token", got, err)
 	}
@@ -314,6 +315,10 @@ func TestExpiredCallerRecoversOnNextCall(t *testing.T) {
 	u.mu.Lock()
 	u.err = nil
 	u.mu.Unlock()
+	if _, err := src.Token(); !IsTemporary(err) || u.calls.Load() != 1 {
+		t.Fatalf("Token within the backoff = %v after %d calls, want the shared failure", err, u.calls.Load())
+	}
+	c.Add(time.Second) // the first backoff is at most one second
 	if got, err := src.Token(); err != nil || got.AccessToken != "at-2" {
 		t.Errorf("Token = %v, %v", got, err)
 	}
@@ -474,9 +479,9 @@ func TestLockNotTakenIsAnErrorNotADeadlock(t *testing.T) {
 	defer unlock()
 	src := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: 20 * time.Millisecond, OnError: func(error) {}})
 	_, err = src.Token()
-	var se *StoreError
-	if !errors.As(err, &se) || se.Op != "lock" || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Token = %v, want a lock StoreError with the deadline", err)
+	// The lock's wait and the flight end at the same timeout: either says so.
+	if !IsTemporary(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Token = %v, want a temporary error with the deadline", err)
 	}
 	// A caller's own context ends its wait on the lock. (A source whose lock
 	// wait outlasts the test, so the two endings cannot race.)
@@ -543,7 +548,7 @@ func TestMinValidRefreshesInForeground(t *testing.T) {
 	}
 }
 
-func TestBackoffResetsAfterAnySuccessfulFlight(t *testing.T) {
+func TestRefreshBackoffResetsWhenStoreSuppliesToken(t *testing.T) {
 	c := newClock()
 	u := newUpstream(c)
 	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary}
@@ -554,8 +559,12 @@ func TestBackoffResetsAfterAnySuccessfulFlight(t *testing.T) {
 			t.Fatalf("Token = %v", err)
 		}
 	}
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("upstream calls within the backoff = %d, want 1", n)
+	}
 	// Another process refreshed and saved: adopting it is a success.
 	store.Save(context.Background(), &oauth2.Token{AccessToken: "at-other", RefreshToken: "rt-other", Expiry: c.Now().Add(time.Hour)})
+	c.Add(time.Second)
 	if got, err := s.Token(); err != nil || got.AccessToken != "at-other" {
 		t.Fatalf("Token = %v, %v", got, err)
 	}
