@@ -382,17 +382,18 @@ func (s *TokenSource) run(f *flight, bg bool) {
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
 		s.end(f, nil, &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrTemporary,
-			Cause: fmt.Errorf("abandoned after RefreshTimeout (%v): %w", s.opts.RefreshTimeout, context.DeadlineExceeded)}, bg)
+			Cause: fmt.Errorf("abandoned after RefreshTimeout (%v): %w", s.opts.RefreshTimeout, context.DeadlineExceeded)}, bg, true)
 	})
 	tok, err := s.fly(ctx, base)
 	if stop() {
-		s.end(f, tok, ownTimeout(ctx, err), bg)
+		s.end(f, tok, ownTimeout(ctx, err), bg, false)
 	}
 }
 
 // end ends flight f with its result, unless it has ended already: the
-// failure bookkeeping, then the waiters are released.
-func (s *TokenSource) end(f *flight, tok *oauth2.Token, err error, bg bool) {
+// failure bookkeeping, then the waiters are released. The failure of an
+// abandoned flight is not shared: the next call may start a fresh one.
+func (s *TokenSource) end(f *flight, tok *oauth2.Token, err error, bg, abandoned bool) {
 	now := s.now()
 	s.mu.Lock()
 	if f.ended {
@@ -407,7 +408,9 @@ func (s *TokenSource) end(f *flight, tok *oauth2.Token, err error, bg bool) {
 	if err != nil {
 		s.fails++
 		d := s.backoff(s.fails)
-		s.failErr, s.failUntil = err, now.Add(d)
+		if !abandoned {
+			s.failErr, s.failUntil = err, now.Add(d)
+		}
 		st := *s.cur.Load()
 		if errors.Is(err, ErrInvalidGrant) {
 			st.dead = err
@@ -576,8 +579,9 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock) (*oau
 		next.due = next.refresh
 	} else {
 		s.saveFails++
-		if retry := s.now().Add(s.backoff(s.saveFails)); next.due.IsZero() || retry.Before(next.due) {
-			next.due = retry
+		next.due = s.now().Add(s.backoff(s.saveFails))
+		if !next.refresh.IsZero() && next.refresh.Before(next.due) {
+			next.due = next.refresh
 		}
 		if h != nil && !errors.Is(err, ErrLockLost) && ctx.Err() == nil && h.keep(true) {
 			s.hold = h // no other process refreshes from the stale store
