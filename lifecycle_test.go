@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -658,3 +660,61 @@ func TestOwnRefreshTimeoutIsTemporary(t *testing.T) {
 		t.Errorf("Token = %v, want a temporary error from the refresh timeout", err)
 	}
 }
+
+// TestNegativeExpireEarlyTurnsEarlyRefreshOff: with ExpireEarly < 0 a
+// token is not refreshed before it expires (MinValid before its expiry),
+// however close that is; zero still means the one-minute default.
+func TestNegativeExpireEarlyTurnsEarlyRefreshOff(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	tok := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(time.Hour)}
+	off := NewTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: -1, OnError: func(error) {}})
+	def := NewTokenSource(context.Background(), u, tok, &Options{Now: c.Now, OnError: func(error) {}})
+	c.Add(time.Hour - 30*time.Second) // inside the default early window, before MinValid
+	for range 10 {
+		if got, err := off.Token(); err != nil || got.AccessToken != "at-0" {
+			t.Fatalf("early refresh off: %v, %v", got, err)
+		}
+		waitFlight(off)
+	}
+	if n := u.calls.Load(); n != 0 {
+		t.Errorf("early refresh off: %d refreshes before expiry", n)
+	}
+	def.Token()
+	waitFlight(def)
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("default ExpireEarly: %d refreshes in the early window, want 1", n)
+	}
+	c.Add(25 * time.Second) // within MinValid of expiry: refreshed for the caller
+	if got, err := off.Token(); err != nil || got.AccessToken == "at-0" {
+		t.Errorf("early refresh off, at expiry: %v, %v; want a refreshed token", got, err)
+	}
+}
+
+// TestDefaultReportIsSlogWarning: with no OnError a background failure is
+// logged with log/slog at warning level, not with the log package.
+func TestDefaultReportIsSlogWarning(t *testing.T) {
+	lines := make(chanWriter, 4)
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(lines, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	defer slog.SetDefault(prev)
+	c := newClock()
+	u := newUpstream(c)
+	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary}
+	tok := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(30 * time.Second)} // in the early window
+	s := NewTokenSource(context.Background(), u, tok, &Options{Now: c.Now})
+	s.Token()
+	select {
+	case out := <-lines:
+		if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "temporary") {
+			t.Errorf("default report = %q, want a slog warning with the error", out)
+		}
+	case <-time.After(time.Minute): // a guard against a hang, not a timing
+		t.Fatal("the background failure was not logged")
+	}
+}
+
+// chanWriter sends each write on the channel.
+type chanWriter chan string
+
+func (w chanWriter) Write(p []byte) (int, error) { w <- string(p); return len(p), nil }
