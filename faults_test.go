@@ -15,7 +15,8 @@ import (
 // faultStore is a Store and Locker (a MemoryStore underneath) that counts
 // its calls and fails or hangs on demand. It is safe for concurrent use.
 type faultStore struct {
-	*MemoryStore
+	mu                  sync.Mutex
+	m                   *MemoryStore // replaced by restart
 	loads, saves, locks atomic.Int32
 	failSaves           atomic.Int32 // the next n saves fail; negative: all do
 	failLocks           atomic.Int32 // the next n locks fail; negative: all do
@@ -25,7 +26,13 @@ type faultStore struct {
 
 var errDiskFull = errors.New("disk full")
 
-func newFaultStore() *faultStore { return &faultStore{MemoryStore: NewMemoryStore()} }
+func newFaultStore() *faultStore { return &faultStore{m: NewMemoryStore()} }
+
+func (f *faultStore) mem() *MemoryStore { f.mu.Lock(); defer f.mu.Unlock(); return f.m }
+
+// restart loses everything, the lock included, as a Redis without
+// persistence does when it restarts.
+func (f *faultStore) restart() { f.mu.Lock(); f.m = NewMemoryStore(); f.mu.Unlock() }
 
 // fails reports whether the next call counted by n fails.
 func fails(n *atomic.Int32) bool {
@@ -45,7 +52,7 @@ func (f *faultStore) Load(ctx context.Context) (*oauth2.Token, error) {
 	if f.failLoads.Load() {
 		return nil, errDiskFull
 	}
-	return f.MemoryStore.Load(ctx)
+	return f.mem().Load(ctx)
 }
 
 func (f *faultStore) Save(ctx context.Context, t *oauth2.Token) error {
@@ -53,7 +60,7 @@ func (f *faultStore) Save(ctx context.Context, t *oauth2.Token) error {
 	if fails(&f.failSaves) {
 		return errDiskFull
 	}
-	return f.MemoryStore.Save(ctx, t)
+	return f.mem().Save(ctx, t)
 }
 
 func (f *faultStore) Lock(ctx context.Context) (func(), error) {
@@ -64,7 +71,7 @@ func (f *faultStore) Lock(ctx context.Context) (func(), error) {
 	if fails(&f.failLocks) {
 		return nil, errors.New("lock service down")
 	}
-	return f.MemoryStore.Lock(ctx)
+	return f.mem().Lock(ctx)
 }
 
 // storeCalls is loads+saves+locks.
@@ -120,6 +127,7 @@ func TestFaults(t *testing.T) {
 		{"provider down, token expired: upstream calls back off", faultProviderDown},
 		{"dead grant with a store: no lock per call", faultDeadGrantWithStore},
 		{"save fails after a rotating refresh: no stale refresh by another source", faultStaleAfterFailedSave},
+		{"store restarts empty mid-refresh: no stale refresh by another source", faultStoreRestartsEmpty},
 	}
 	for _, r := range rows {
 		t.Run(r.name, r.run)
@@ -307,7 +315,7 @@ func faultDeadGrantWithStore(t *testing.T) {
 	u := newUpstream(c)
 	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrInvalidGrant}
 	store := newFaultStore()
-	store.MemoryStore.Save(context.Background(), expiredToken(c))
+	store.mem().Save(context.Background(), expiredToken(c))
 	s := NewTokenSource(context.Background(), u, nil, &Options{Store: store, Now: c.Now, OnError: func(error) {}})
 	const n = 1000
 	for range n {
@@ -325,7 +333,7 @@ func faultStaleAfterFailedSave(t *testing.T) {
 	c := newClock()
 	g := &grant{clock: c, live: "rt-0"}
 	store := newFaultStore()
-	store.MemoryStore.Save(context.Background(), expiredToken(c))
+	store.mem().Save(context.Background(), expiredToken(c))
 	o := &Options{Store: store, Now: c.Now, RefreshTimeout: 50 * time.Millisecond, OnError: func(error) {}}
 	a := NewTokenSource(context.Background(), g, nil, o)
 	b := NewTokenSource(context.Background(), g, nil, o)
@@ -354,5 +362,45 @@ func faultStaleAfterFailedSave(t *testing.T) {
 	}
 	if got.RefreshToken != g.live {
 		t.Errorf("b holds %s, want the live %s", got.RefreshToken, g.live)
+	}
+}
+
+func faultStoreRestartsEmpty(t *testing.T) {
+	c := newClock()
+	g := &grant{clock: c, live: "rt-0"}
+	store := newFaultStore()
+	store.mem().Save(context.Background(), &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(time.Hour)})
+	o := &Options{Store: store, Now: c.Now, RefreshTimeout: 50 * time.Millisecond, OnError: func(error) {}}
+	a := NewTokenSource(context.Background(), g, nil, o)
+	b := NewTokenSource(context.Background(), g, nil, o)
+	for _, s := range []*TokenSource{a, b} {
+		if _, err := s.Token(); err != nil { // each reads the store once
+			t.Fatal(err)
+		}
+	}
+	c.Add(time.Hour) // expired
+	store.failSaves.Store(1) // a's save fails: the store is going down
+	if _, err := a.Token(); err != nil {
+		t.Fatalf("a: %v", err)
+	}
+	store.restart() // back, empty, the lock gone
+	for range 20 { // b tries while only a holds the live refresh token
+		if got, err := b.Token(); err == nil {
+			t.Fatalf("b got %v while the store was empty and a held the live refresh token", got)
+		}
+		c.Add(100 * time.Millisecond)
+	}
+	c.Add(2 * time.Second) // a's save retry is due
+	a.Token()
+	waitFlight(a)
+	c.Add(5 * time.Second)
+	got, err := b.Token()
+	if err != nil {
+		t.Fatalf("b after a saved again: %v", err)
+	}
+	refreshes, stale := g.counts()
+	t.Logf("FAULT 7 store-restarts-empty: %d stale refreshes, %d refreshes; b serves %s", stale, refreshes, got.RefreshToken)
+	if stale != 0 || refreshes != 1 {
+		t.Errorf("stale refreshes = %d and refreshes = %d, want 0 and 1", stale, refreshes)
 	}
 }

@@ -130,6 +130,9 @@ type TokenSource struct {
 	failErr   error     // the last failed flight's error, shared until failUntil
 	failUntil time.Time // expired callers get failErr without a flight until then
 	hold      *heldLock // the store's lock, kept after a failed save until a save succeeds
+
+	had        bool      // the store has held a token (loaded or saved)
+	emptySince time.Time // the store has been found empty since then, after it had held a token
 }
 
 // state is an immutable snapshot; readers load it with one atomic load.
@@ -465,6 +468,10 @@ func (s *TokenSource) fly(ctx, base context.Context) (*oauth2.Token, error) {
 		h.release()
 		return st.tok, nil
 	}
+	if err := s.lost(st); err != nil {
+		h.release()
+		return nil, err
+	}
 	return s.refresh(ctx, st, h)
 }
 
@@ -517,8 +524,15 @@ func (s *TokenSource) load(ctx context.Context) *state {
 	switch {
 	case err != nil:
 		defer s.report(&StoreError{Op: "load", Err: err})
-	case newer(stored, st.tok):
-		st = s.stateFor(stored)
+	case stored == nil:
+		if s.had && s.emptySince.IsZero() {
+			s.emptySince = s.now()
+		}
+	default:
+		s.had, s.emptySince = true, time.Time{}
+		if newer(stored, st.tok) {
+			st = s.stateFor(stored)
+		}
 	}
 	if st.load {
 		next := *st
@@ -532,6 +546,27 @@ func (s *TokenSource) load(ctx context.Context) *state {
 	}
 	s.cur.Store(st)
 	return st
+}
+
+// errStoreLost is the cause of the error a flight returns while the store
+// has lost the token it held.
+var errStoreLost = errors.New("the store lost the token it held (restarted empty?): waiting for the process holding the newest token to save it again")
+
+// lost returns a temporary error when refreshing st's token would use a
+// refresh token the store no longer vouches for: the store held a token
+// and is now empty (a Redis restarted without persistence), and this
+// source's token is not one it has yet to save. The process that refreshed
+// last saves its token again on its next retry; until MaxBackoff has
+// passed — the longest that retry waits — no other process refreshes from
+// its own, possibly used-up, refresh token. After that the token in memory
+// is the best there is.
+func (s *TokenSource) lost(st *state) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st.unsaved || s.emptySince.IsZero() || !s.now().Before(s.emptySince.Add(s.opts.MaxBackoff)) {
+		return nil
+	}
+	return &StoreError{Op: "load", Err: errStoreLost, temporary: true}
 }
 
 // refresh refreshes st's token unless only saving it is due, and saves
@@ -575,7 +610,7 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock) (*oau
 	next := *st
 	next.unsaved = err != nil
 	if err == nil {
-		s.saveFails = 0
+		s.saveFails, s.had, s.emptySince = 0, true, time.Time{}
 		next.due = next.refresh
 	} else {
 		s.saveFails++
@@ -676,20 +711,24 @@ func newer(a, b *oauth2.Token) bool {
 }
 
 // StoreError is a failure of the token store; it says which operation
-// failed. Load and Save failures reach [Options.OnError]; a lock failure is
-// returned to callers whose token has expired, and is temporary.
+// failed. Load and Save failures reach [Options.OnError]; a lock failure,
+// or a store found to have lost the token it held, is returned to callers
+// whose token has expired, and is temporary.
 type StoreError struct {
 	Op  string // "load", "save" or "lock"
 	Err error
+
+	temporary bool // a load that found the store had lost its token
 }
 
 // Error names the store operation and its failure.
 func (e *StoreError) Error() string { return "oauth2x: token store " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns the store's own error, and [ErrTemporary] for a lock
-// that was not had: retrying later may succeed.
+// that was not had or a store that lost its token: retrying later may
+// succeed.
 func (e *StoreError) Unwrap() []error {
-	if e.Op == "lock" {
+	if e.Op == "lock" || e.temporary {
 		return []error{e.Err, ErrTemporary}
 	}
 	return []error{e.Err}
