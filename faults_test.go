@@ -378,13 +378,13 @@ func faultStoreRestartsEmpty(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c.Add(time.Hour) // expired
+	c.Add(time.Hour)         // expired
 	store.failSaves.Store(1) // a's save fails: the store is going down
 	if _, err := a.Token(); err != nil {
 		t.Fatalf("a: %v", err)
 	}
 	store.restart() // back, empty, the lock gone
-	for range 20 { // b tries while only a holds the live refresh token
+	for range 20 {  // b tries while only a holds the live refresh token
 		if got, err := b.Token(); err == nil {
 			t.Fatalf("b got %v while the store was empty and a held the live refresh token", got)
 		}
