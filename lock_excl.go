@@ -13,13 +13,6 @@ import (
 	"time"
 )
 
-// markerLease is how long a lock marker lasts without being renewed. Its
-// holder renews it every markerLease/3 until it unlocks or the context it
-// locked with ends (so a holder stays as long as Options.RefreshTimeout
-// lets it); a holder that dies stops renewing, and its marker is stale at
-// most markerLease later.
-const markerLease = 30 * time.Second
-
 // marker is a lock held by a marker file, for systems without flock (and
 // for Linux builds tagged oauth2x_markerlock, so that CI exercises it). The
 // file holds the lease's deadline; this holder keeps it open, so whether

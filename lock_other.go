@@ -6,6 +6,13 @@ import (
 	"time"
 )
 
+// markerLease is how long a lock marker lasts without being renewed. Its
+// holder renews it every markerLease/3 until it unlocks or the context it
+// locked with ends (so a holder stays as long as Options.RefreshTimeout
+// lets it); a holder that dies stops renewing, and its marker is stale at
+// most markerLease later.
+const markerLease = 30 * time.Second
+
 // tryLockFile takes the lock at path with a marker file beside it: this
 // system has no flock (or the build asked for markers with the
 // oauth2x_markerlock tag). The marker's lease is renewed until release is
