@@ -152,3 +152,80 @@ func TestLeaseEndsWithContext(t *testing.T) {
 	unlock()
 	t.Logf("FAULT 4 redis-stuck-holder: lease not renewed after the holder's context ended; another holder got the lock")
 }
+
+// TestRestartEmptyMidRefresh kills Redis (no persistence) right after the
+// provider rotated the refresh token for one replica, so that its Save
+// fails, and starts Redis again empty: no lock, no token. A second replica
+// (its own client) whose token has expired must not refresh with the
+// refresh token the first has used up; it gets temporary errors until the
+// first saves again, then the first's token.
+func TestRestartEmptyMidRefresh(t *testing.T) {
+	srv := startRedis(t)
+	ctx := context.Background()
+	clk := newClock()
+	up := &upstream{clk: clk}
+	key := redisstore.Key("test", "restart", "user-1")
+	saved := make(chan *oauth2.Token, 1)
+	aErrs := make(chan error, 16)
+	source := func(saved chan *oauth2.Token, report func(error)) *oauth2x.TokenSource {
+		c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+		t.Cleanup(func() { c.Close() })
+		return oauth2x.NewTokenSource(ctx, up, nil, &oauth2x.Options{
+			Store: savingStore{redisstore.New(c, key, &redisstore.Options{LockTTL: time.Second, Now: clk.Now}), saved},
+			Now:   clk.Now, RefreshTimeout: 2 * time.Second, OnError: report})
+	}
+	seed := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer seed.Close()
+	if err := redisstore.New(seed, key, nil).Save(ctx, up.issue()); err != nil {
+		t.Fatal(err)
+	}
+	a := source(saved, func(err error) { aErrs <- err })
+	b := source(make(chan *oauth2.Token, 1), func(error) {})
+	for _, s := range []*oauth2x.TokenSource{a, b} {
+		if _, err := s.Token(); err != nil { // each reads the store
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(time.Hour) // expired everywhere
+	up.mu.Lock()
+	up.after = srv.Stop // the rotated refresh token now lives only in a
+	up.mu.Unlock()
+	tokA, err := a.Token()
+	if err != nil {
+		t.Fatalf("a: %v", err)
+	}
+	if err := srv.Start(); err != nil { // empty: no lock, no token
+		t.Fatal(err)
+	}
+	waitUp(t, seed)
+	_, bErr := b.Token()
+	if bErr == nil || !oauth2x.IsTemporary(bErr) {
+		t.Errorf("b while only a holds the live refresh token: %v, want a temporary error", bErr)
+	}
+	// a's save retries (backing off from 1s) until one lands.
+	for try := 0; ; try++ {
+		if try == 5 {
+			t.Fatal("a did not save again in 5 retries")
+		}
+		clk.Advance(10 * time.Second)
+		a.Token()
+		select {
+		case <-saved:
+		case <-aErrs:
+			continue
+		case <-time.After(30 * time.Second): // a guard against a hang, not a timing
+			t.Fatal("a's retry neither saved nor failed")
+		}
+		break
+	}
+	clk.Advance(10 * time.Second) // past b's backoff
+	got, err := b.Token()
+	refreshes, stale := up.counts()
+	t.Logf("FAULT 7 redis-restart-empty: %d stale refreshes, %d refreshes; b: %q, then the live token", stale, refreshes, bErr)
+	if stale != 0 {
+		t.Errorf("stale refreshes = %d, want 0", stale)
+	}
+	if err != nil || got.RefreshToken != tokA.RefreshToken {
+		t.Errorf("b in the end: %v, %v; want a's %s", got, err, tokA.RefreshToken)
+	}
+}
