@@ -128,6 +128,7 @@ func TestFaults(t *testing.T) {
 		{"dead grant with a store: no lock per call", faultDeadGrantWithStore},
 		{"save fails after a rotating refresh: no stale refresh by another source", faultStaleAfterFailedSave},
 		{"store restarts empty mid-refresh: no stale refresh by another source", faultStoreRestartsEmpty},
+		{"save fails, then no reads: the retry comes anyway and lets the lock go", faultHeldLockRetriedWithoutReads},
 	}
 	for _, r := range rows {
 		t.Run(r.name, r.run)
@@ -403,4 +404,45 @@ func faultStoreRestartsEmpty(t *testing.T) {
 	if stale != 0 || refreshes != 1 {
 		t.Errorf("stale refreshes = %d and refreshes = %d, want 0 and 1", stale, refreshes)
 	}
+}
+
+// savedSignal is a faultStore that tells of every save attempt.
+type savedSignal struct {
+	*faultStore
+	tried chan error
+}
+
+func (s savedSignal) Save(ctx context.Context, t *oauth2.Token) error {
+	err := s.faultStore.Save(ctx, t)
+	s.tried <- err
+	return err
+}
+
+func faultHeldLockRetriedWithoutReads(t *testing.T) {
+	store := savedSignal{newFaultStore(), make(chan error, 8)}
+	store.failSaves.Store(1)
+	old := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: time.Now().Add(-time.Minute)}
+	s := NewTokenSource(context.Background(), newUpstream(&clock{t: time.Now()}), old, &Options{Store: store, MaxBackoff: 20 * time.Millisecond, OnError: func(error) {}})
+	if _, err := s.Token(); err != nil {
+		t.Fatal(err)
+	}
+	guard := time.After(time.Minute) // a guard against a hang, not a timing
+	for _, want := range []bool{false, true} {
+		select {
+		case err := <-store.tried:
+			if (err == nil) != want {
+				t.Fatalf("save attempt: %v", err)
+			}
+		case <-guard:
+			t.Fatal("the save was not retried without reads: the lock stays held")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	unlock, err := store.Lock(ctx)
+	if err != nil {
+		t.Fatalf("lock after the retried save: %v", err)
+	}
+	unlock()
+	t.Logf("FAULT 7 held-lock-no-reads: save retried with no reads, lock released")
 }

@@ -212,7 +212,8 @@ func (h *heldLock) keep(k bool) bool {
 //     backoff;
 //   - with a store that is also a [Locker], the lock is held from before
 //     the refresh until the new token is saved — across retries of a
-//     failed save — so no other process refreshes with the refresh token
+//     failed save, which come on a timer even if nothing reads the token —
+//     so no other process refreshes with the refresh token
 //     this one has just used up. The guarantee is as strong as the lock:
 //     a lease that lapses (a holder paused past it, a Redis that restarts
 //     empty) lets another process in, and a store that forgets its token
@@ -614,13 +615,17 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock) (*oau
 		next.due = next.refresh
 	} else {
 		s.saveFails++
-		next.due = s.now().Add(s.backoff(s.saveFails))
+		wait := s.backoff(s.saveFails)
+		next.due = s.now().Add(wait)
 		if !next.refresh.IsZero() && next.refresh.Before(next.due) {
 			next.due = next.refresh
 		}
 		if h != nil && !errors.Is(err, ErrLockLost) && ctx.Err() == nil && h.keep(true) {
 			s.hold = h // no other process refreshes from the stale store
 			h = nil
+			// The retry must come even if no one reads: others wait
+			// for this lock.
+			time.AfterFunc(wait, func() { s.background(s.now()) })
 		}
 	}
 	s.mu.Unlock()
