@@ -7,7 +7,9 @@ package oauth2x_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,7 +101,7 @@ func TestUserInfoBothEditions(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if u.OpenID != fake.OpenID || u.Nickname != bytedancetest.DefaultName || u.Avatar != bytedancetest.DefaultAvatar || u.Token != nil || len(u.Raw) == 0 {
+				if u.OpenID != fake.OpenID || u.Nickname != bytedancetest.DefaultName || u.Avatar != bytedancetest.DefaultAvatar || len(u.Raw) == 0 {
 					t.Errorf("user %+v", u)
 				}
 				if row.name == "douyin" && (u.UnionID != bytedancetest.DefaultUnionID || u.EAccountRole != "" || u.Gender != 0) {
@@ -175,32 +177,109 @@ func TestUserInfoErrorCodes(t *testing.T) {
 	}
 }
 
+// uiSource is the Config's TokenSource, UserInfoFrom and Client of flow.
+func uiSource(flow oauth2x.Flow) (func(context.Context, *oauth2.Token) oauth2.TokenSource, func(context.Context, oauth2.TokenSource) (*douyin.User, error), func(context.Context, *oauth2.Token) *http.Client) {
+	switch c := flow.(type) {
+	case *douyin.Config:
+		return c.TokenSource, c.UserInfoFrom, c.Client
+	case *toutiao.Config:
+		return c.TokenSource, func(ctx context.Context, src oauth2.TokenSource) (*douyin.User, error) {
+			u, err := c.UserInfoFrom(ctx, src)
+			return (*douyin.User)(u), err
+		}, c.Client
+	}
+	panic("no such flow")
+}
+
 // TestUserInfoRefreshAndRetry: the access token expired at the provider
 // (its own clock) while the token's Expiry still says valid. UserInfo
-// refreshes once, retries once, and hands the new token back.
+// makes one call and says ErrInvalidToken, refreshing nothing: a refresh
+// it could not hand to a store would rotate the grant away from the
+// caller's source. UserInfoFrom with the Config's TokenSource refreshes
+// once through the source, retries once, and the new token stays in the
+// source, whose next refresh works.
 func TestUserInfoRefreshAndRetry(t *testing.T) {
 	for _, row := range uiRows {
 		t.Run(row.name, func(t *testing.T) {
 			fake, flow, userInfo := row.start(t, "")
+			source, from, _ := uiSource(flow)
 			ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
 			tok := uiLogin(t, fake, flow, ctx, "user_info")
 			fake.SetNow(func() time.Time { return time.Now().Add(bytedancetest.AccessTTL + time.Hour) })
 			refreshes, calls := fake.Calls(douyintest.RefreshTokenPath), fake.Calls(bytedancetest.UserInfoPath)
-			u, err := userInfo(ctx, tok)
+			if _, err := userInfo(ctx, tok); !errors.Is(err, oauth2x.ErrInvalidToken) ||
+				fake.Calls(douyintest.RefreshTokenPath) != refreshes || fake.Calls(bytedancetest.UserInfoPath) != calls+1 {
+				t.Fatalf("UserInfo: %v after %d refreshes; want ErrInvalidToken, one call, no refresh", err, fake.Calls(douyintest.RefreshTokenPath)-refreshes)
+			}
+			src := source(ctx, tok)
+			refreshes, calls = fake.Calls(douyintest.RefreshTokenPath), fake.Calls(bytedancetest.UserInfoPath)
+			u, err := from(ctx, src)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fake.Calls(douyintest.RefreshTokenPath)-refreshes != 1 || fake.Calls(bytedancetest.UserInfoPath)-calls != 2 {
+			if fake.Calls(douyintest.RefreshTokenPath)-refreshes != 1 || fake.Calls(bytedancetest.UserInfoPath)-calls != 2 || u.OpenID != fake.OpenID {
 				t.Errorf("refreshes %d, user-info calls %d; want 1 and 2",
 					fake.Calls(douyintest.RefreshTokenPath)-refreshes, fake.Calls(bytedancetest.UserInfoPath)-calls)
 			}
-			if u.Token == nil || u.Token.AccessToken == tok.AccessToken || u.OpenID != fake.OpenID {
-				t.Errorf("no new token handed back: %+v", u)
+			nt, err := src.Token()
+			if err != nil || nt.AccessToken == tok.AccessToken {
+				t.Fatalf("the source does not hold the new token: %v", err)
+			}
+			if _, err := from(ctx, src); err != nil || fake.Calls(douyintest.RefreshTokenPath)-refreshes != 1 {
+				t.Errorf("again: %v after %d refreshes, want the kept token used", err, fake.Calls(douyintest.RefreshTokenPath)-refreshes)
 			}
 			// A token whose grant is dead: one refresh attempt, its error.
 			fake.Revoke(fake.OpenID)
-			if _, err := userInfo(ctx, tok); !errors.Is(err, oauth2x.ErrInvalidGrant) {
+			if _, err := from(ctx, source(ctx, tok)); !errors.Is(err, oauth2x.ErrInvalidGrant) {
 				t.Errorf("revoked: %v, want ErrInvalidGrant from the refresh", err)
+			}
+		})
+	}
+}
+
+// TestClientRetriesOnInvalidToken: an API answers "access token expired"
+// (2190008, HTTP 200) to the token the Config's Client sent; the client
+// refreshes once through its source and resends; the API sees the new
+// token, and the next request uses it with no further refresh.
+func TestClientRetriesOnInvalidToken(t *testing.T) {
+	for _, row := range uiRows {
+		t.Run(row.name, func(t *testing.T) {
+			fake, flow, _ := row.start(t, "")
+			_, _, client := uiSource(flow)
+			ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
+			tok := uiLogin(t, fake, flow, ctx, "user_info")
+			var mu sync.Mutex
+			var seen []string
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				seen = append(seen, r.Header.Get("access-token")+" "+string(b))
+				mu.Unlock()
+				if r.Header.Get("access-token") == tok.AccessToken {
+					io.WriteString(w, `{"data":{"description":"access_token expired","error_code":2190008},"extra":{"error_code":2190008,"logid":"L"}}`)
+					return
+				}
+				io.WriteString(w, `{"data":{"error_code":0,"list":[]},"extra":{"error_code":0}}`)
+			}))
+			defer api.Close()
+			hc := client(ctx, tok)
+			refreshes := fake.Calls(douyintest.RefreshTokenPath)
+			for i := range 2 {
+				resp, err := hc.Post(api.URL+"/api/list/", "application/json", strings.NewReader(`{"cursor":0}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if !strings.Contains(string(b), `"list"`) {
+					t.Errorf("request %d: answer %s, want the API's success", i, b)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got := fake.Calls(douyintest.RefreshTokenPath) - refreshes; got != 1 || len(seen) != 3 ||
+				seen[1] == seen[0] || seen[2] != seen[1] || !strings.HasSuffix(seen[1], ` {"cursor":0}`) {
+				t.Errorf("refreshes %d, API saw %q; want 1 refresh, the old token once, then the new one with the body resent", got, seen)
 			}
 		})
 	}

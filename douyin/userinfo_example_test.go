@@ -26,10 +26,8 @@ func ExampleConfig_UserInfo() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// user.Token is set only when UserInfo had to refresh tok: then keep
-	// it in place of tok.
-	fmt.Println(user.OpenID, user.UnionID, user.Nickname, user.Token == nil)
-	// Output: fake-open-id fake-union-id 测试用户 true
+	fmt.Println(user.OpenID, user.UnionID, user.Nickname)
+	// Output: fake-open-id fake-union-id 测试用户
 }
 
 // The phone number, when the user granted mobile_alert, comes encrypted

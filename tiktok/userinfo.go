@@ -2,8 +2,6 @@ package tiktok
 
 import (
 	"encoding/json"
-
-	"golang.org/x/oauth2"
 )
 
 // User is a TikTok user's profile, as /v2/user/info/ answers it. A field
@@ -27,7 +25,4 @@ type User struct {
 	LogID string
 	// Raw is the whole "user" object, for fields this type does not name.
 	Raw json.RawMessage
-	// Token is the new token when UserInfo had to refresh: keep it in
-	// place of the one passed in. Nil otherwise.
-	Token *oauth2.Token
 }

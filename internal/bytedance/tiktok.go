@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 
-	"golang.org/x/oauth2"
-
 	"github.com/oauth2x/oauth2x/internal/wire"
 )
 
@@ -20,7 +18,6 @@ type TikTokUser struct {
 	VideoCount                                int64
 	LogID                                     string
 	Raw                                       json.RawMessage
-	Token                                     *oauth2.Token
 }
 
 type tiktokAnswer struct {

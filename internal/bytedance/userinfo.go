@@ -29,7 +29,6 @@ type User struct {
 	ClientKey                         string
 	LogID                             string
 	Raw                               json.RawMessage
-	Token                             *oauth2.Token
 }
 
 // loose is a string that the older edition may print as "<nil>".
@@ -163,39 +162,25 @@ var errNoOpenID = errors.New("token carries no open_id: use the token Exchange r
 
 // UserInfo fetches the profile of t's user with a form-encoded POST of
 // access_token and open_id, the form of the current documents: the token
-// travels in the body, never in a URL. When the answer says the access
-// token is invalid or expired and t carries a refresh token, it refreshes
-// once and asks again; the new token is in the User's Token. If that second
-// call fails too, the returned User is not nil and holds only the Token.
+// travels in the body, never in a URL. It makes one call: an access token
+// the answer calls invalid or expired is an ErrInvalidToken, for the
+// caller's token source to refresh (the Config's Client does it and
+// retries).
 func (p *Platform) UserInfo(ctx context.Context, a *App, t *oauth2.Token) (*User, error) {
 	if t == nil || t.AccessToken == "" || OpenID(t) == "" {
-		return nil, &wire.Error{Provider: p.Name, Op: OpUserInfo, Kind: wire.ErrInvalidRequest, Cause: errNoOpenID}
+		return nil, wire.Refused(p.Name, OpUserInfo, wire.ErrInvalidRequest, errNoOpenID)
 	}
 	var u *User
-	nt, err := wire.RetryInvalidToken(ctx, t, func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
-		return p.Refresh(ctx, a, t)
-	}, func(t *oauth2.Token) error {
-		r := p.request(OpUserInfo, PathUserInfo, wire.Form, a, []wire.Param{
-			{Key: "access_token", Value: t.AccessToken},
-			{Key: "open_id", Value: OpenID(t)},
-		}, t.AccessToken, t.RefreshToken)
-		return wire.Call(ctx, r, func(status int, body []byte) (e *wire.Error) {
-			u, e = DecodeUser(status, body)
-			return e
-		})
+	r := p.request(OpUserInfo, PathUserInfo, wire.Form, a, []wire.Param{
+		{Key: "access_token", Value: t.AccessToken},
+		{Key: "open_id", Value: OpenID(t)},
+	}, t.AccessToken, t.RefreshToken)
+	err := wire.Call(ctx, r, func(status int, body []byte) (e *wire.Error) {
+		u, e = DecodeUser(status, body)
+		return e
 	})
-	return withToken(u, nt, err, func(u *User) **oauth2.Token { return &u.Token })
-}
-
-// withToken puts a refreshed token on the user, or on an otherwise empty
-// user when the call after the refresh failed, so it is never lost.
-func withToken[U any](u *U, nt *oauth2.Token, err error, field func(*U) **oauth2.Token) (*U, error) {
 	if err != nil {
-		if nt == nil {
-			return nil, err
-		}
-		u = new(U)
+		return nil, err
 	}
-	*field(u) = nt
-	return u, err
+	return u, nil
 }
