@@ -245,8 +245,10 @@ func TestErrorsWhateverStatus(t *testing.T) {
 	kinds := map[string]error{
 		"invalid_grant": oauth2x.ErrInvalidGrant, "invalid_client": oauth2x.ErrInvalidClient,
 		"unauthorized_client": oauth2x.ErrInvalidClient, "invalid_request": oauth2x.ErrInvalidRequest,
-		"unsupported_grant_type": oauth2x.ErrInvalidRequest, "invalid_scope": oauth2x.ErrInsufficientScope,
-		"unsupported_response_type": oauth2x.ErrRejected, "access_denied": oauth2x.ErrInsufficientScope,
+		// PROVIDERS.md: a scope or response type TikTok does not take is a
+		// call to fix; access_denied means stop and tell the user.
+		"unsupported_grant_type": oauth2x.ErrInvalidRequest, "invalid_scope": oauth2x.ErrInvalidRequest,
+		"unsupported_response_type": oauth2x.ErrInvalidRequest, "access_denied": oauth2x.ErrRejected,
 		"server_error": oauth2x.ErrTemporary, "temporarily_unavailable": oauth2x.ErrTemporary,
 	}
 	for code, kind := range kinds {

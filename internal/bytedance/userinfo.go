@@ -75,20 +75,20 @@ type userAnswer struct {
 }
 
 type userData struct {
-	OpenID        loose    `json:"open_id"`
-	UnionID       loose    `json:"union_id"`
-	Nickname      loose    `json:"nickname"`
-	Avatar        loose    `json:"avatar"`
-	Gender        looseInt `json:"gender"`
-	City          loose    `json:"city"`
-	Province      loose    `json:"province"`
-	Country       loose    `json:"country"`
-	EAccountRole  loose    `json:"e_account_role"`
-	EncryptMobile loose    `json:"encrypt_mobile"`
-	ClientKey     loose    `json:"client_key"`
-	LogID         loose    `json:"log_id"`
-	ErrorCode     looseInt `json:"error_code"`
-	Description   loose    `json:"description"`
+	OpenID        loose         `json:"open_id"`
+	UnionID       lenientString `json:"union_id"`
+	Nickname      lenientString `json:"nickname"`
+	Avatar        lenientString `json:"avatar"`
+	Gender        lenientInt    `json:"gender"`
+	City          lenientString `json:"city"`
+	Province      lenientString `json:"province"`
+	Country       lenientString `json:"country"`
+	EAccountRole  lenientString `json:"e_account_role"`
+	EncryptMobile loose         `json:"encrypt_mobile"`
+	ClientKey     lenientString `json:"client_key"`
+	LogID         loose         `json:"log_id"`
+	ErrorCode     looseInt      `json:"error_code"`
+	Description   loose         `json:"description"`
 }
 
 func success(status int) bool { return status >= 200 && status <= 299 }
@@ -135,7 +135,7 @@ func DecodeUser(status int, body []byte) (*User, *wire.Error) {
 	}
 	return &User{
 		OpenID: string(d.OpenID), UnionID: string(d.UnionID), Nickname: string(d.Nickname), Avatar: string(d.Avatar),
-		Gender: int(d.Gender.V), City: string(d.City), Province: string(d.Province), Country: string(d.Country),
+		Gender: int(d.Gender), City: string(d.City), Province: string(d.Province), Country: string(d.Country),
 		EAccountRole: string(d.EAccountRole), EncryptMobile: string(d.EncryptMobile), ClientKey: string(d.ClientKey),
 		LogID: logID, Raw: a.Data,
 	}, nil
