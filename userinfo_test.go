@@ -170,8 +170,27 @@ func TestUserInfoErrorCodes(t *testing.T) {
 			if _, err := userInfo(ctx, noRefresh); !errors.Is(err, oauth2x.ErrTemporary) {
 				t.Errorf("502: %v", err)
 			}
-			if _, err := userInfo(ctx, &oauth2.Token{AccessToken: "act.x"}); !errors.Is(err, oauth2x.ErrInvalidRequest) {
-				t.Errorf("token without open_id: %v", err)
+			// extra.sub_error_code fails the call, as in the token envelope.
+			fake.RespondNext(bytedancetest.UserInfoPath, 200, `{"data":{"open_id":"o","error_code":0},"extra":{"error_code":0,"sub_error_code":2190008,"sub_description":"过期","logid":"L0GID"}}`)
+			if _, err := userInfo(ctx, noRefresh); !errors.Is(err, oauth2x.ErrInvalidToken) {
+				t.Errorf("extra.sub_error_code: %v, want ErrInvalidToken", err)
+			}
+			// A profile field of an odd type does not fail the call.
+			fake.RespondNext(bytedancetest.UserInfoPath, 200, `{"data":{"open_id":"o","nickname":"n","gender":"male","city":{"x":1},"error_code":0}}`)
+			if u, err := userInfo(ctx, noRefresh); err != nil || u.OpenID != "o" || u.Nickname != "n" || u.Gender != 0 || u.City != "" {
+				t.Errorf("odd profile fields: %+v, %v", u, err)
+			}
+			// Refused before any call, with the public error type.
+			calls := fake.Calls(bytedancetest.UserInfoPath)
+			for _, tok := range []*oauth2.Token{nil, {}, {AccessToken: "act.x"}} {
+				_, err := userInfo(ctx, tok)
+				var e *oauth2x.Error
+				if !errors.Is(err, oauth2x.ErrInvalidRequest) || !errors.As(err, &e) {
+					t.Errorf("token %+v: %T %v, want an *oauth2x.Error of ErrInvalidRequest", tok, err, err)
+				}
+			}
+			if fake.Calls(bytedancetest.UserInfoPath) != calls {
+				t.Errorf("a refused call reached the provider")
 			}
 		})
 	}
@@ -303,5 +322,34 @@ func TestUserInfoMobile(t *testing.T) {
 	u, _ = userInfo(ctx, uiLogin(t, fake, flow, ctx, "user_info"))
 	if u.EncryptMobile != "" {
 		t.Error("encrypt_mobile without mobile_alert")
+	}
+}
+
+// TestNoRefreshTokenIsInvalidGrantEverywhere: refreshing no token, or one
+// without a refresh token, is a dead grant of the public error type that
+// also carries an invalid_grant RetrieveError, on every path: a Config's
+// Refresh, its Client, and ConfigRefresher.
+func TestNoRefreshTokenIsInvalidGrantEverywhere(t *testing.T) {
+	ctx := context.Background()
+	dy := &douyin.Config{ClientKey: "k", ClientSecret: "s", Endpoint: oauth2.Endpoint{TokenURL: "http://127.0.0.1:1/oauth/access_token/"}}
+	tt := &toutiao.Config{ClientKey: "k", ClientSecret: "s", Endpoint: oauth2.Endpoint{TokenURL: "http://127.0.0.1:1/oauth/access_token/"}}
+	plain := oauth2x.ConfigRefresher(&oauth2.Config{ClientID: "k", Endpoint: oauth2.Endpoint{TokenURL: "http://127.0.0.1:1/token"}})
+	get := func(c *http.Client) error {
+		_, err := c.Get("http://127.0.0.1:1/api")
+		return err
+	}
+	for name, err := range map[string]error{
+		"douyin refresh nil":    func() error { _, err := dy.Refresh(ctx, nil); return err }(),
+		"douyin client nil":     get(dy.Client(ctx, nil)),
+		"toutiao refresh no rt": func() error { _, err := tt.Refresh(ctx, &oauth2.Token{AccessToken: "a"}); return err }(),
+		"toutiao client nil":    get(tt.Client(ctx, nil)),
+		"ConfigRefresher nil":   func() error { _, err := plain.Refresh(ctx, nil); return err }(),
+		"ConfigRefresher no rt": func() error { _, err := plain.Refresh(ctx, &oauth2.Token{AccessToken: "a"}); return err }(),
+	} {
+		var e *oauth2x.Error
+		var re *oauth2.RetrieveError
+		if !errors.Is(err, oauth2x.ErrInvalidGrant) || !errors.As(err, &e) || !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+			t.Errorf("%s: %T %v, want an *oauth2x.Error of ErrInvalidGrant with an invalid_grant RetrieveError", name, err, err)
+		}
 	}
 }

@@ -68,9 +68,11 @@ type userAnswer struct {
 	Message wire.String     `json:"message"`
 	Data    json.RawMessage `json:"data"`
 	Extra   *struct {
-		LogID       wire.String `json:"logid"`
-		ErrorCode   wire.Int    `json:"error_code"`
-		Description wire.String `json:"description"`
+		LogID          wire.String `json:"logid"`
+		ErrorCode      wire.Int    `json:"error_code"`
+		Description    wire.String `json:"description"`
+		SubErrorCode   wire.Int    `json:"sub_error_code"`
+		SubDescription wire.String `json:"sub_description"`
 	} `json:"extra"`
 }
 
@@ -94,8 +96,9 @@ type userData struct {
 func success(status int) bool { return status >= 200 && status <= 299 }
 
 // DecodeUser decodes a user-info answer in either edition. Errors come
-// with HTTP 200; a success needs err_no and error_code to be 0 where
-// present and an open_id.
+// with HTTP 200; a success needs err_no, data.error_code,
+// extra.error_code and extra.sub_error_code to be 0 where present, as the
+// token envelope does, and an open_id.
 func DecodeUser(status int, body []byte) (*User, *wire.Error) {
 	var a userAnswer
 	var d userData
@@ -126,6 +129,8 @@ func DecodeUser(status int, body []byte) (*User, *wire.Error) {
 		return fail(d.ErrorCode.V, string(d.Description))
 	case a.Extra != nil && a.Extra.ErrorCode.V != 0:
 		return fail(a.Extra.ErrorCode.V, string(a.Extra.Description))
+	case a.Extra != nil && a.Extra.SubErrorCode.V != 0:
+		return fail(a.Extra.SubErrorCode.V, string(a.Extra.SubDescription))
 	case a.Message == "error" && success(status):
 		return nil, &wire.Error{LogID: logID, Description: string(d.Description), Kind: wire.ErrRejected}
 	case !success(status):
