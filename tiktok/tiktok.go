@@ -129,31 +129,6 @@ func (c *Config) Revoke(ctx context.Context, t *oauth2.Token) error {
 	return platform.Revoke(ctx, c.app(), t)
 }
 
-// UserInfo fetches fields of t's user ("open_id", "display_name", …; each
-// scope allows some); none means open_id, union_id, avatar_url and
-// display_name. The token goes in a header, never in the URL. UserInfo
-// makes one call and never refreshes t: an access token TikTok calls
-// invalid is an [oauth2x.ErrInvalidToken] (TikTok rotates refresh tokens,
-// so only the caller's token source can keep a refreshed one). A client
-// from [Config.Client] refreshes through its source and retries once on
-// such an answer. A nil or empty token is refused before any call with an
-// [oauth2x.ErrInvalidRequest].
-func (c *Config) UserInfo(ctx context.Context, t *oauth2.Token, fields ...string) (*User, error) {
-	if len(fields) == 0 {
-		fields = []string{"open_id", "union_id", "avatar_url", "display_name"}
-	}
-	u, err := platform.UserInfo(ctx, c.app(), t, fields)
-	return (*User)(u), err
-}
-
-// UserInfoFrom is [Config.UserInfo] with the token of src, a
-// [Config.TokenSource]: when TikTok calls the access token invalid, src
-// refreshes once (its rotated refresh token stays in src) and UserInfoFrom
-// asks again. With another source it makes one call, as UserInfo does.
-func (c *Config) UserInfoFrom(ctx context.Context, src oauth2.TokenSource, fields ...string) (*User, error) {
-	return wire.FromSource(ctx, src, func(t *oauth2.Token) (*User, error) { return c.UserInfo(ctx, t, fields...) })
-}
-
 // OpenID returns the open_id the token answer carried: the user's id for this app.
 func OpenID(t *oauth2.Token) string { return bytedance.OpenID(t) }
 
