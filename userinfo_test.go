@@ -7,7 +7,9 @@ package oauth2x_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,7 +101,7 @@ func TestUserInfoBothEditions(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if u.OpenID != fake.OpenID || u.Nickname != bytedancetest.DefaultName || u.Avatar != bytedancetest.DefaultAvatar || u.Token != nil || len(u.Raw) == 0 {
+				if u.OpenID != fake.OpenID || u.Nickname != bytedancetest.DefaultName || u.Avatar != bytedancetest.DefaultAvatar || len(u.Raw) == 0 {
 					t.Errorf("user %+v", u)
 				}
 				if row.name == "douyin" && (u.UnionID != bytedancetest.DefaultUnionID || u.EAccountRole != "" || u.Gender != 0) {
@@ -168,39 +170,135 @@ func TestUserInfoErrorCodes(t *testing.T) {
 			if _, err := userInfo(ctx, noRefresh); !errors.Is(err, oauth2x.ErrTemporary) {
 				t.Errorf("502: %v", err)
 			}
-			if _, err := userInfo(ctx, &oauth2.Token{AccessToken: "act.x"}); !errors.Is(err, oauth2x.ErrInvalidRequest) {
-				t.Errorf("token without open_id: %v", err)
+			// extra.sub_error_code fails the call, as in the token envelope.
+			fake.RespondNext(bytedancetest.UserInfoPath, 200, `{"data":{"open_id":"o","error_code":0},"extra":{"error_code":0,"sub_error_code":2190008,"sub_description":"过期","logid":"L0GID"}}`)
+			if _, err := userInfo(ctx, noRefresh); !errors.Is(err, oauth2x.ErrInvalidToken) {
+				t.Errorf("extra.sub_error_code: %v, want ErrInvalidToken", err)
+			}
+			// A profile field of an odd type does not fail the call.
+			fake.RespondNext(bytedancetest.UserInfoPath, 200, `{"data":{"open_id":"o","nickname":"n","gender":"male","city":{"x":1},"error_code":0}}`)
+			if u, err := userInfo(ctx, noRefresh); err != nil || u.OpenID != "o" || u.Nickname != "n" || u.Gender != 0 || u.City != "" {
+				t.Errorf("odd profile fields: %+v, %v", u, err)
+			}
+			// Refused before any call, with the public error type.
+			calls := fake.Calls(bytedancetest.UserInfoPath)
+			for _, tok := range []*oauth2.Token{nil, {}, {AccessToken: "act.x"}} {
+				_, err := userInfo(ctx, tok)
+				var e *oauth2x.Error
+				if !errors.Is(err, oauth2x.ErrInvalidRequest) || !errors.As(err, &e) {
+					t.Errorf("token %+v: %T %v, want an *oauth2x.Error of ErrInvalidRequest", tok, err, err)
+				}
+			}
+			if fake.Calls(bytedancetest.UserInfoPath) != calls {
+				t.Errorf("a refused call reached the provider")
 			}
 		})
 	}
 }
 
+// uiSource is the Config's TokenSource, UserInfoFrom and Client of flow.
+func uiSource(flow oauth2x.Flow) (func(context.Context, *oauth2.Token) oauth2.TokenSource, func(context.Context, oauth2.TokenSource) (*douyin.User, error), func(context.Context, *oauth2.Token) *http.Client) {
+	switch c := flow.(type) {
+	case *douyin.Config:
+		return c.TokenSource, c.UserInfoFrom, c.Client
+	case *toutiao.Config:
+		return c.TokenSource, func(ctx context.Context, src oauth2.TokenSource) (*douyin.User, error) {
+			u, err := c.UserInfoFrom(ctx, src)
+			return (*douyin.User)(u), err
+		}, c.Client
+	}
+	panic("no such flow")
+}
+
 // TestUserInfoRefreshAndRetry: the access token expired at the provider
 // (its own clock) while the token's Expiry still says valid. UserInfo
-// refreshes once, retries once, and hands the new token back.
+// makes one call and says ErrInvalidToken, refreshing nothing: a refresh
+// it could not hand to a store would rotate the grant away from the
+// caller's source. UserInfoFrom with the Config's TokenSource refreshes
+// once through the source, retries once, and the new token stays in the
+// source, whose next refresh works.
 func TestUserInfoRefreshAndRetry(t *testing.T) {
 	for _, row := range uiRows {
 		t.Run(row.name, func(t *testing.T) {
 			fake, flow, userInfo := row.start(t, "")
+			source, from, _ := uiSource(flow)
 			ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
 			tok := uiLogin(t, fake, flow, ctx, "user_info")
 			fake.SetNow(func() time.Time { return time.Now().Add(bytedancetest.AccessTTL + time.Hour) })
 			refreshes, calls := fake.Calls(douyintest.RefreshTokenPath), fake.Calls(bytedancetest.UserInfoPath)
-			u, err := userInfo(ctx, tok)
+			if _, err := userInfo(ctx, tok); !errors.Is(err, oauth2x.ErrInvalidToken) ||
+				fake.Calls(douyintest.RefreshTokenPath) != refreshes || fake.Calls(bytedancetest.UserInfoPath) != calls+1 {
+				t.Fatalf("UserInfo: %v after %d refreshes; want ErrInvalidToken, one call, no refresh", err, fake.Calls(douyintest.RefreshTokenPath)-refreshes)
+			}
+			src := source(ctx, tok)
+			refreshes, calls = fake.Calls(douyintest.RefreshTokenPath), fake.Calls(bytedancetest.UserInfoPath)
+			u, err := from(ctx, src)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fake.Calls(douyintest.RefreshTokenPath)-refreshes != 1 || fake.Calls(bytedancetest.UserInfoPath)-calls != 2 {
+			if fake.Calls(douyintest.RefreshTokenPath)-refreshes != 1 || fake.Calls(bytedancetest.UserInfoPath)-calls != 2 || u.OpenID != fake.OpenID {
 				t.Errorf("refreshes %d, user-info calls %d; want 1 and 2",
 					fake.Calls(douyintest.RefreshTokenPath)-refreshes, fake.Calls(bytedancetest.UserInfoPath)-calls)
 			}
-			if u.Token == nil || u.Token.AccessToken == tok.AccessToken || u.OpenID != fake.OpenID {
-				t.Errorf("no new token handed back: %+v", u)
+			nt, err := src.Token()
+			if err != nil || nt.AccessToken == tok.AccessToken {
+				t.Fatalf("the source does not hold the new token: %v", err)
+			}
+			if _, err := from(ctx, src); err != nil || fake.Calls(douyintest.RefreshTokenPath)-refreshes != 1 {
+				t.Errorf("again: %v after %d refreshes, want the kept token used", err, fake.Calls(douyintest.RefreshTokenPath)-refreshes)
 			}
 			// A token whose grant is dead: one refresh attempt, its error.
 			fake.Revoke(fake.OpenID)
-			if _, err := userInfo(ctx, tok); !errors.Is(err, oauth2x.ErrInvalidGrant) {
+			if _, err := from(ctx, source(ctx, tok)); !errors.Is(err, oauth2x.ErrInvalidGrant) {
 				t.Errorf("revoked: %v, want ErrInvalidGrant from the refresh", err)
+			}
+		})
+	}
+}
+
+// TestClientRetriesOnInvalidToken: an API answers "access token expired"
+// (2190008, HTTP 200) to the token the Config's Client sent; the client
+// refreshes once through its source and resends; the API sees the new
+// token, and the next request uses it with no further refresh.
+func TestClientRetriesOnInvalidToken(t *testing.T) {
+	for _, row := range uiRows {
+		t.Run(row.name, func(t *testing.T) {
+			fake, flow, _ := row.start(t, "")
+			_, _, client := uiSource(flow)
+			ctx := context.WithValue(context.Background(), oauth2.HTTPClient, fake.Client())
+			tok := uiLogin(t, fake, flow, ctx, "user_info")
+			var mu sync.Mutex
+			var seen []string
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				seen = append(seen, r.Header.Get("access-token")+" "+string(b))
+				mu.Unlock()
+				if r.Header.Get("access-token") == tok.AccessToken {
+					io.WriteString(w, `{"data":{"description":"access_token expired","error_code":2190008},"extra":{"error_code":2190008,"logid":"L"}}`)
+					return
+				}
+				io.WriteString(w, `{"data":{"error_code":0,"list":[]},"extra":{"error_code":0}}`)
+			}))
+			defer api.Close()
+			hc := client(ctx, tok)
+			refreshes := fake.Calls(douyintest.RefreshTokenPath)
+			for i := range 2 {
+				resp, err := hc.Post(api.URL+"/api/list/", "application/json", strings.NewReader(`{"cursor":0}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if !strings.Contains(string(b), `"list"`) {
+					t.Errorf("request %d: answer %s, want the API's success", i, b)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got := fake.Calls(douyintest.RefreshTokenPath) - refreshes; got != 1 || len(seen) != 3 ||
+				seen[1] == seen[0] || seen[2] != seen[1] || !strings.HasSuffix(seen[1], ` {"cursor":0}`) {
+				t.Errorf("refreshes %d, API saw %q; want 1 refresh, the old token once, then the new one with the body resent", got, seen)
 			}
 		})
 	}
@@ -224,5 +322,34 @@ func TestUserInfoMobile(t *testing.T) {
 	u, _ = userInfo(ctx, uiLogin(t, fake, flow, ctx, "user_info"))
 	if u.EncryptMobile != "" {
 		t.Error("encrypt_mobile without mobile_alert")
+	}
+}
+
+// TestNoRefreshTokenIsInvalidGrantEverywhere: refreshing no token, or one
+// without a refresh token, is a dead grant of the public error type that
+// also carries an invalid_grant RetrieveError, on every path: a Config's
+// Refresh, its Client, and ConfigRefresher.
+func TestNoRefreshTokenIsInvalidGrantEverywhere(t *testing.T) {
+	ctx := context.Background()
+	dy := &douyin.Config{ClientKey: "k", ClientSecret: "s", Endpoint: oauth2.Endpoint{TokenURL: "http://127.0.0.1:1/oauth/access_token/"}}
+	tt := &toutiao.Config{ClientKey: "k", ClientSecret: "s", Endpoint: oauth2.Endpoint{TokenURL: "http://127.0.0.1:1/oauth/access_token/"}}
+	plain := oauth2x.ConfigRefresher(&oauth2.Config{ClientID: "k", Endpoint: oauth2.Endpoint{TokenURL: "http://127.0.0.1:1/token"}})
+	get := func(c *http.Client) error {
+		_, err := c.Get("http://127.0.0.1:1/api")
+		return err
+	}
+	for name, err := range map[string]error{
+		"douyin refresh nil":    func() error { _, err := dy.Refresh(ctx, nil); return err }(),
+		"douyin client nil":     get(dy.Client(ctx, nil)),
+		"toutiao refresh no rt": func() error { _, err := tt.Refresh(ctx, &oauth2.Token{AccessToken: "a"}); return err }(),
+		"toutiao client nil":    get(tt.Client(ctx, nil)),
+		"ConfigRefresher nil":   func() error { _, err := plain.Refresh(ctx, nil); return err }(),
+		"ConfigRefresher no rt": func() error { _, err := plain.Refresh(ctx, &oauth2.Token{AccessToken: "a"}); return err }(),
+	} {
+		var e *oauth2x.Error
+		var re *oauth2.RetrieveError
+		if !errors.Is(err, oauth2x.ErrInvalidGrant) || !errors.As(err, &e) || !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+			t.Errorf("%s: %T %v, want an *oauth2x.Error of ErrInvalidGrant with an invalid_grant RetrieveError", name, err, err)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x/internal/bytedance"
+	"github.com/oauth2x/oauth2x/internal/wire"
 )
 
 // User is a Douyin user's profile, as /oauth/userinfo/ answers it in either
@@ -33,21 +34,30 @@ type User struct {
 	LogID string
 	// Raw is the whole "data" object, for fields this type does not name.
 	Raw json.RawMessage
-	// Token is the new token when UserInfo had to refresh: keep it in
-	// place of the one passed in. Nil otherwise.
-	Token *oauth2.Token
 }
 
 // UserInfo fetches the profile of t's user (scope user_info), sending
 // access_token and open_id in a form-encoded POST body, never in a URL.
 // Errors come with HTTP 200 and are classified: an invalid or expired
-// access token (28001003, 28001008) is an [oauth2x.ErrInvalidToken]. Then,
-// if t has a refresh token, UserInfo refreshes once and asks again; the
-// User's Token holds the new token, to keep in place of t. If the second
-// call fails too, the User is not nil and holds only that Token.
+// access token (28001003, 28001008) is an [oauth2x.ErrInvalidToken].
+// UserInfo makes that one call and never refreshes t itself: a refresh
+// may rotate the refresh token, and only the caller's token source can
+// keep the new one. A client from [Config.Client] or [NewClient] refreshes
+// through its source and retries once when an API answer calls the token
+// invalid. A nil token, or one without an open_id, is refused before any
+// call with an [oauth2x.ErrInvalidRequest].
 func (c *Config) UserInfo(ctx context.Context, t *oauth2.Token) (*User, error) {
 	u, err := platform.UserInfo(ctx, c.app(), t)
 	return (*User)(u), err
+}
+
+// UserInfoFrom is [Config.UserInfo] with the token of src, a
+// [Config.TokenSource]: when the answer calls the access token invalid or
+// expired, src refreshes once (the new token stays in src) and
+// UserInfoFrom asks again. With another source it makes one call, as
+// UserInfo does.
+func (c *Config) UserInfoFrom(ctx context.Context, src oauth2.TokenSource) (*User, error) {
+	return wire.FromSource(ctx, src, func(t *oauth2.Token) (*User, error) { return c.UserInfo(ctx, t) })
 }
 
 // DecryptMobile decrypts a User's EncryptMobile with the app's client

@@ -30,13 +30,16 @@ var Endpoint = oauth2.Endpoint{
 	TokenURL: "https://open.tiktokapis.com/v2/oauth/token/",
 }
 
-// Paths of the revoke and user-info calls on the token host.
+// Paths of the token, revoke and user-info calls on the token host. A
+// token URL with a prefix in front of TokenPath (a gateway's
+// "/tiktok/v2/oauth/token/") keeps it for revoke and user info.
 const (
+	TokenPath    = "/v2/oauth/token/"
 	RevokePath   = "/v2/oauth/revoke/"
 	UserInfoPath = "/v2/user/info/"
 )
 
-var platform = &bytedance.Global{Platform: bytedance.Platform{Name: "tiktok", Endpoint: &Endpoint}, RevokePath: RevokePath, UserInfoPath: UserInfoPath}
+var platform = &bytedance.Global{Platform: bytedance.Platform{Name: "tiktok", Endpoint: &Endpoint}, TokenPath: TokenPath, RevokePath: RevokePath, UserInfoPath: UserInfoPath}
 
 // Config describes a TikTok app. Its methods have the signatures of
 // *oauth2.Config's. A Config is safe for concurrent use if not modified.
@@ -50,7 +53,8 @@ type Config struct {
 	// Scopes are the permissions asked for ("user.info.basic").
 	Scopes []string
 	// Endpoint overrides the production URLs (a sandbox, a fake); zero
-	// means [Endpoint]. Revoke and user info use its token URL's host.
+	// means [Endpoint]. Revoke and user info use its token URL's host and
+	// the prefix it has in front of [TokenPath].
 	Endpoint oauth2.Endpoint
 }
 
@@ -97,7 +101,10 @@ func (c *Config) TokenSource(ctx context.Context, t *oauth2.Token) oauth2.TokenS
 
 // Client returns an HTTP client that sends t's access token as
 // "Authorization: Bearer", refreshing as needed, over the transport of the
-// client under oauth2.HTTPClient in ctx.
+// client under oauth2.HTTPClient in ctx. When an answer says the access
+// token is invalid (error.code access_token_invalid), the client refreshes
+// once through its source and sends the request again (a request whose
+// body cannot be re-read, without GetBody, is not resent).
 func (c *Config) Client(ctx context.Context, t *oauth2.Token) *http.Client {
 	return bytedance.BearerClient(ctx, c.TokenSource(ctx, t))
 }
@@ -115,24 +122,11 @@ func (c *Config) ClientTokenSource(ctx context.Context) oauth2.TokenSource {
 	return oauth2x.NewTokenSource(ctx, oauth2x.RefresherFunc(fetch), nil, nil)
 }
 
-// Revoke revokes t's access token: the user's grant to the app ends.
+// Revoke revokes t's access token: the user's grant to the app ends. A
+// nil or empty token is refused before any call with an
+// [oauth2x.ErrInvalidRequest].
 func (c *Config) Revoke(ctx context.Context, t *oauth2.Token) error {
 	return platform.Revoke(ctx, c.app(), t)
-}
-
-// UserInfo fetches fields of t's user ("open_id", "display_name", …; each
-// scope allows some); none means open_id, union_id, avatar_url and
-// display_name. The token goes in a header, never in the URL. If TikTok
-// calls the access token invalid and t has a refresh token, UserInfo
-// refreshes once and asks again: then keep the User's Token in place of t,
-// whose refresh token is dead. If that call fails too, the User is not nil
-// and holds only that Token.
-func (c *Config) UserInfo(ctx context.Context, t *oauth2.Token, fields ...string) (*User, error) {
-	if len(fields) == 0 {
-		fields = []string{"open_id", "union_id", "avatar_url", "display_name"}
-	}
-	u, err := platform.UserInfo(ctx, c.app(), t, fields)
-	return (*User)(u), err
 }
 
 // OpenID returns the open_id the token answer carried: the user's id for this app.

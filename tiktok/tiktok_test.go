@@ -245,8 +245,10 @@ func TestErrorsWhateverStatus(t *testing.T) {
 	kinds := map[string]error{
 		"invalid_grant": oauth2x.ErrInvalidGrant, "invalid_client": oauth2x.ErrInvalidClient,
 		"unauthorized_client": oauth2x.ErrInvalidClient, "invalid_request": oauth2x.ErrInvalidRequest,
-		"unsupported_grant_type": oauth2x.ErrInvalidRequest, "invalid_scope": oauth2x.ErrInsufficientScope,
-		"unsupported_response_type": oauth2x.ErrRejected, "access_denied": oauth2x.ErrInsufficientScope,
+		// PROVIDERS.md: a scope or response type TikTok does not take is a
+		// call to fix; access_denied means stop and tell the user.
+		"unsupported_grant_type": oauth2x.ErrInvalidRequest, "invalid_scope": oauth2x.ErrInvalidRequest,
+		"unsupported_response_type": oauth2x.ErrInvalidRequest, "access_denied": oauth2x.ErrRejected,
 		"server_error": oauth2x.ErrTemporary, "temporarily_unavailable": oauth2x.ErrTemporary,
 	}
 	for code, kind := range kinds {
@@ -291,7 +293,7 @@ func TestUserInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.OpenID != want.OpenID || u.UnionID != want.UnionID || u.AvatarURL != want.AvatarURL || u.DisplayName != want.DisplayName || u.LogID == "" || u.Token != nil {
+	if u.OpenID != want.OpenID || u.UnionID != want.UnionID || u.AvatarURL != want.AvatarURL || u.DisplayName != want.DisplayName || u.LogID == "" {
 		t.Errorf("default fields: %+v", u)
 	}
 	u, err = conf.UserInfo(ctx, tok, "open_id", "username", "is_verified", "follower_count", "video_count")
@@ -316,45 +318,68 @@ func TestUserInfo(t *testing.T) {
 }
 
 // TestUserInfoRefreshesOnce: TikTok calls the access token invalid (it
-// expired at the fake, which the token's own Expiry did not show);
-// UserInfo refreshes once, retries, and hands back the rotated token.
+// expired at the fake, which the token's own Expiry did not show).
+// UserInfo makes one call and says ErrInvalidToken, refreshing nothing
+// (TikTok rotates refresh tokens: a refresh UserInfo could not persist
+// would kill the caller's grant). UserInfoFrom with the Config's
+// TokenSource, and the Config's Client, refresh once through the source,
+// retry once, and the rotated token stays in the source.
 func TestUserInfoRefreshesOnce(t *testing.T) {
 	fake, conf, ctx, _ := setup(t, "user.info.basic")
 	clk := &clock{t: time.Now()}
 	fake.SetNow(clk.now)
 	tok := login(t, fake, conf, ctx)
 	clk.add(tiktoktest.AccessTTL + time.Second)
-	before := fake.Calls(tiktoktest.TokenPath)
-	u, err := conf.UserInfo(ctx, tok)
+	before, calls := fake.Calls(tiktoktest.TokenPath), fake.Calls(tiktoktest.UserInfoPath)
+	if _, err := conf.UserInfo(ctx, tok); !errors.Is(err, oauth2x.ErrInvalidToken) ||
+		fake.Calls(tiktoktest.TokenPath) != before || fake.Calls(tiktoktest.UserInfoPath) != calls+1 {
+		t.Fatalf("UserInfo: %v; want ErrInvalidToken after one call and no refresh", err)
+	}
+
+	src := conf.TokenSource(ctx, tok)
+	before, calls = fake.Calls(tiktoktest.TokenPath), fake.Calls(tiktoktest.UserInfoPath)
+	u, err := conf.UserInfoFrom(ctx, src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := fake.Calls(tiktoktest.TokenPath) - before; got != 1 || fake.Calls(tiktoktest.UserInfoPath) != 2 {
-		t.Errorf("refreshes %d, user-info calls %d; want 1 and 2", got, fake.Calls(tiktoktest.UserInfoPath))
+	if got := fake.Calls(tiktoktest.TokenPath) - before; got != 1 || fake.Calls(tiktoktest.UserInfoPath)-calls != 2 || u.OpenID != fake.User().OpenID {
+		t.Errorf("refreshes %d, user-info calls %d; want 1 and 2", got, fake.Calls(tiktoktest.UserInfoPath)-calls)
 	}
-	if u.Token == nil || u.Token.RefreshToken == tok.RefreshToken || u.OpenID != fake.User().OpenID {
-		t.Fatalf("user %+v: no new token", u)
+	nt, err := src.Token()
+	if err != nil || nt.RefreshToken == tok.RefreshToken {
+		t.Fatalf("the source does not hold the rotated token: %v", err)
 	}
-	if _, err := conf.Refresh(ctx, u.Token); err != nil {
-		t.Errorf("the handed-back token's refresh token is dead: %v", err)
-	}
-
-	// Without a refresh token there is no retry: the error says refresh.
-	before = fake.Calls(tiktoktest.UserInfoPath)
-	_, err = conf.UserInfo(ctx, &oauth2.Token{AccessToken: tok.AccessToken})
-	if !errors.Is(err, oauth2x.ErrInvalidToken) || fake.Calls(tiktoktest.UserInfoPath) != before+1 {
-		t.Errorf("no refresh token: %v after %d calls", err, fake.Calls(tiktoktest.UserInfoPath)-before)
+	if _, err := conf.Refresh(ctx, nt); err != nil {
+		t.Errorf("the source's refresh token is dead: %v", err)
 	}
 
-	// Invalid twice: one refresh, one retry, then the error, with the new
-	// token kept on the returned User.
+	// The Config's Client: a GET the API refuses is refreshed and resent once.
+	tok2 := login(t, fake, conf, ctx, oauth2.SetAuthURLParam("scope", "user.info.basic"))
+	clk.add(tiktoktest.AccessTTL + time.Second)
+	hc := conf.Client(ctx, tok2)
+	before, calls = fake.Calls(tiktoktest.TokenPath), fake.Calls(tiktoktest.UserInfoPath)
+	for i := range 2 {
+		resp, err := hc.Get(fake.Endpoint().TokenURL[:strings.Index(fake.Endpoint().TokenURL, tiktoktest.TokenPath)] + tiktoktest.UserInfoPath + "?fields=open_id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("client request %d: HTTP %d", i, resp.StatusCode)
+		}
+	}
+	if got := fake.Calls(tiktoktest.TokenPath) - before; got != 1 || fake.Calls(tiktoktest.UserInfoPath)-calls != 3 {
+		t.Errorf("client: refreshes %d, calls %d; want 1 and 3", got, fake.Calls(tiktoktest.UserInfoPath)-calls)
+	}
+
+	// Invalid twice: one refresh, one retry, then the error.
 	tok3 := login(t, fake, conf, ctx)
 	body := `{"error":{"code":"access_token_invalid","message":"Access token is invalid, please refresh token and retry","log_id":"20220829194722CBE87ED59D524E727021"}}`
 	fake.RespondNext(tiktoktest.UserInfoPath, 401, body)
 	fake.RespondNext(tiktoktest.UserInfoPath, 401, body)
-	u, err = conf.UserInfo(ctx, tok3)
-	if !errors.Is(err, oauth2x.ErrInvalidToken) || u == nil || u.Token == nil || u.Token.RefreshToken == tok3.RefreshToken {
-		t.Errorf("invalid twice: %+v, %v; want the error and the new token", u, err)
+	before = fake.Calls(tiktoktest.TokenPath)
+	if _, err = conf.UserInfoFrom(ctx, conf.TokenSource(ctx, tok3)); !errors.Is(err, oauth2x.ErrInvalidToken) || fake.Calls(tiktoktest.TokenPath) != before+1 {
+		t.Errorf("invalid twice: %v; want the error after one refresh", err)
 	}
 }
 

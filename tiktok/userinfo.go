@@ -1,9 +1,12 @@
 package tiktok
 
 import (
+	"context"
 	"encoding/json"
 
 	"golang.org/x/oauth2"
+
+	"github.com/oauth2x/oauth2x/internal/wire"
 )
 
 // User is a TikTok user's profile, as /v2/user/info/ answers it. A field
@@ -27,7 +30,29 @@ type User struct {
 	LogID string
 	// Raw is the whole "user" object, for fields this type does not name.
 	Raw json.RawMessage
-	// Token is the new token when UserInfo had to refresh: keep it in
-	// place of the one passed in. Nil otherwise.
-	Token *oauth2.Token
+}
+
+// UserInfo fetches fields of t's user ("open_id", "display_name", …; each
+// scope allows some); none means open_id, union_id, avatar_url and
+// display_name. The token goes in a header, never in the URL. UserInfo
+// makes one call and never refreshes t: an access token TikTok calls
+// invalid is an [oauth2x.ErrInvalidToken] (TikTok rotates refresh tokens,
+// so only the caller's token source can keep a refreshed one). A client
+// from [Config.Client] refreshes through its source and retries once on
+// such an answer. A nil or empty token is refused before any call with an
+// [oauth2x.ErrInvalidRequest].
+func (c *Config) UserInfo(ctx context.Context, t *oauth2.Token, fields ...string) (*User, error) {
+	if len(fields) == 0 {
+		fields = []string{"open_id", "union_id", "avatar_url", "display_name"}
+	}
+	u, err := platform.UserInfo(ctx, c.app(), t, fields)
+	return (*User)(u), err
+}
+
+// UserInfoFrom is [Config.UserInfo] with the token of src, a
+// [Config.TokenSource]: when TikTok calls the access token invalid, src
+// refreshes once (its rotated refresh token stays in src) and UserInfoFrom
+// asks again. With another source it makes one call, as UserInfo does.
+func (c *Config) UserInfoFrom(ctx context.Context, src oauth2.TokenSource, fields ...string) (*User, error) {
+	return wire.FromSource(ctx, src, func(t *oauth2.Token) (*User, error) { return c.UserInfo(ctx, t, fields...) })
 }

@@ -97,7 +97,10 @@ func (c *Config) TokenSource(ctx context.Context, t *oauth2.Token) oauth2.TokenS
 // "access-token" header, as the platform's OpenAPI reads it, from [Config.TokenSource]:
 // it refreshes only when x/oauth2's would, in the request that needs it.
 // Its transport is the one of the client under oauth2.HTTPClient in ctx,
-// if any. To send the token of another source (a persisting
+// if any. When an answer says the access token is invalid or expired
+// (28001003, 28001008, 10008, 2190008, …), it refreshes once through its
+// source, which keeps the new token, and resends the request (one whose
+// body has no GetBody is not resent). To send the token of another source (a persisting
 // oauth2x.NewTokenSource, say) the same way, use [NewClient]; for APIs that
 // read "Authorization: Bearer", use oauth2.NewClient(ctx, c.TokenSource(ctx, t)).
 func (c *Config) Client(ctx context.Context, t *oauth2.Token) *http.Client {
@@ -111,7 +114,9 @@ func (c *Config) Client(ctx context.Context, t *oauth2.Token) *http.Client {
 // [Config.ClientTokenSource]. Its transport is the one of the client under
 // oauth2.HTTPClient in ctx, if any. A request waits for a refresh only as
 // long as its context allows when src has a TokenContext method, as
-// oauth2x.NewTokenSource's does.
+// oauth2x.NewTokenSource's does. With a [Config.TokenSource] it refreshes
+// and resends once when an answer calls the token invalid, as
+// [Config.Client] does; other sources get no retry.
 func NewClient(ctx context.Context, src oauth2.TokenSource) *http.Client {
 	return bytedance.Client(ctx, src)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -21,7 +22,21 @@ import (
 // describes itself to it.
 type Global struct {
 	Platform
-	RevokePath, UserInfoPath string
+	// TokenPath is the documented path of the token URL; RevokePath and
+	// UserInfoPath go after the prefix an app's token URL has in front
+	// of it (a gateway's "/tiktok/v2/oauth/token/").
+	TokenPath, RevokePath, UserInfoPath string
+}
+
+// url returns path next to the app's token URL, after its prefix; a token
+// URL that is no URL is returned as it is, for the call to fail on it.
+func (g *Global) url(a *App, path string) string {
+	tokenURL := g.TokenURL(a)
+	u, err := wire.Sibling(tokenURL, g.TokenPath, path)
+	if err != nil {
+		return tokenURL
+	}
+	return u
 }
 
 // HexS256Challenge is TikTok's code challenge: the lowercase hex of the
@@ -49,7 +64,7 @@ func (g *Global) AuthCodeURL(a *App, state string, opts ...oauth2.AuthCodeOption
 func (g *Global) call(op, path string, a *App, ps []wire.Param, secrets ...string) *wire.Request {
 	url := g.TokenURL(a)
 	if path != "" {
-		url = g.URL(a, path)
+		url = g.url(a, path)
 	}
 	return &wire.Request{Provider: g.Name, Op: op, URL: url, Encoding: wire.Form,
 		Params:  append(ps, wire.Param{Key: "client_key", Value: a.ClientKey}, wire.Param{Key: "client_secret", Value: a.ClientSecret}),
@@ -67,7 +82,7 @@ func (g *Global) Exchange(ctx context.Context, a *App, code string, opts ...oaut
 // a new refresh token (the old one dies).
 func (g *Global) Refresh(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.Token, error) {
 	if t == nil || t.RefreshToken == "" {
-		return nil, &wire.Error{Provider: g.Name, Op: OpRefresh, Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken}
+		return nil, wire.NoRefreshToken(g.Name, OpRefresh)
 	}
 	ps := []wire.Param{{Key: "grant_type", Value: "refresh_token"}, {Key: "refresh_token", Value: t.RefreshToken}}
 	return wire.Do(ctx, g.call(OpRefresh, "", a, ps, t.RefreshToken, t.AccessToken), wire.DecodeFlatAt(wire.Clock(ctx), t))
@@ -79,44 +94,59 @@ func (g *Global) ClientToken(ctx context.Context, a *App) (*oauth2.Token, error)
 	return wire.Do(ctx, g.call(OpClientToken, "", a, ps), wire.DecodeFlatAt(wire.Clock(ctx), nil))
 }
 
-// Revoke revokes t's access token.
+// OpRevoke names the revoke call in errors.
+const OpRevoke = "revoke"
+
+// errNoAccessToken is the cause when a call that needs an access token gets none.
+var errNoAccessToken = errors.New("token carries no access token")
+
+// Revoke revokes t's access token. No token is refused before any call.
 func (g *Global) Revoke(ctx context.Context, a *App, t *oauth2.Token) error {
-	if t == nil {
-		t = &oauth2.Token{}
+	if t == nil || t.AccessToken == "" {
+		return wire.Refused(g.Name, OpRevoke, wire.ErrInvalidRequest, errNoAccessToken)
 	}
-	r := g.call("revoke", g.RevokePath, a, []wire.Param{{Key: "token", Value: t.AccessToken}}, t.AccessToken, t.RefreshToken)
+	r := g.call(OpRevoke, g.RevokePath, a, []wire.Param{{Key: "token", Value: t.AccessToken}}, t.AccessToken, t.RefreshToken)
 	return wire.Call(ctx, r, wire.DecodeAck)
 }
 
 // UserInfo fetches fields of t's user with a GET and "Authorization:
-// Bearer", never with the token in the URL, refreshing and retrying once
-// as [Platform.UserInfo] does.
+// Bearer", never with the token in the URL. It makes one call: an access
+// token TikTok calls invalid is an ErrInvalidToken, for the caller's token
+// source to refresh (the Config's Client does it and retries).
 func (g *Global) UserInfo(ctx context.Context, a *App, t *oauth2.Token, fields []string) (*TikTokUser, error) {
-	if t == nil {
-		t = &oauth2.Token{}
+	if t == nil || t.AccessToken == "" {
+		return nil, wire.Refused(g.Name, OpUserInfo, wire.ErrInvalidRequest, errNoAccessToken)
 	}
 	var u *TikTokUser
-	nt, err := wire.RetryInvalidToken(ctx, t, func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
-		return g.Refresh(ctx, a, t)
-	}, func(t *oauth2.Token) error {
-		r := &wire.Request{
-			Provider: g.Name, Op: OpUserInfo, URL: g.URL(a, g.UserInfoPath), Method: http.MethodGet,
-			Params:  []wire.Param{{Key: "fields", Value: strings.Join(fields, ",")}},
-			Header:  http.Header{"Authorization": {"Bearer " + t.AccessToken}},
-			Secrets: []string{a.ClientSecret, t.AccessToken, t.RefreshToken},
-		}
-		return wire.Call(ctx, r, func(status int, body []byte) (e *wire.Error) {
-			u, e = DecodeTikTokUser(status, body)
-			return e
-		})
+	r := &wire.Request{
+		Provider: g.Name, Op: OpUserInfo, URL: g.url(a, g.UserInfoPath), Method: http.MethodGet,
+		Params:  []wire.Param{{Key: "fields", Value: strings.Join(fields, ",")}},
+		Header:  http.Header{"Authorization": {"Bearer " + t.AccessToken}},
+		Secrets: []string{a.ClientSecret, t.AccessToken, t.RefreshToken},
+	}
+	err := wire.Call(ctx, r, func(status int, body []byte) (e *wire.Error) {
+		u, e = DecodeTikTokUser(status, body)
+		return e
 	})
-	return withToken(u, nt, err, func(u *TikTokUser) **oauth2.Token { return &u.Token })
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // BearerClient returns an *http.Client that sends src's token as
 // "Authorization: Bearer". Its transport is the one of the client in ctx.
+// When src is an Invalidator (a Config's TokenSource) and an answer says
+// the access token is invalid (error.code access_token_invalid), it
+// refreshes through src and sends the request once more.
 func BearerClient(ctx context.Context, src oauth2.TokenSource) *http.Client {
-	return &http.Client{Transport: &wire.HeaderTransport{Source: src, Base: wire.ContextClient(ctx).Transport, Header: "Authorization", Scheme: "Bearer"}}
+	return &http.Client{Transport: &wire.RetryTransport{
+		HeaderTransport: wire.HeaderTransport{Source: src, Base: wire.ContextClient(ctx).Transport, Header: "Authorization", Scheme: "Bearer"},
+		Invalid: func(status int, body []byte) bool {
+			_, e := DecodeTikTokUser(status, body)
+			return e != nil && e.Kind == wire.ErrInvalidToken
+		},
+	}}
 }
 
 // Bridge returns the client that lets plain x/oauth2 flows talk to the

@@ -6,11 +6,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // DecryptMobile decrypts a user-info answer's encrypt_mobile: standard
 // base64 of AES-CBC (AES-256 with the usual 32-character secret) with
-// key = the client secret, IV = its first 16 bytes, PKCS#7 padding.
+// key = the client secret, IV = its first 16 bytes, PKCS#7 padding. What
+// it decrypts to must be a phone number (digits, perhaps after "+"):
+// anything else (empty, control bytes) is an error, never handed on.
 func DecryptMobile(clientSecret, encrypted string) (string, error) {
 	block, err := aes.NewCipher([]byte(clientSecret))
 	if err != nil {
@@ -30,7 +33,27 @@ func DecryptMobile(clientSecret, encrypted string) (string, error) {
 			return "", errors.New("encrypt_mobile has bad padding: wrong client secret?")
 		}
 	}
-	return string(data[:len(data)-n]), nil
+	m := string(data[:len(data)-n])
+	if !phoneNumber(m) {
+		return "", errors.New("encrypt_mobile does not decrypt to a phone number: wrong client secret?")
+	}
+	return m, nil
+}
+
+// phoneNumber reports whether s is a phone number as encrypt_mobile holds
+// one: digits, perhaps after a "+" and a country code, 3 to 20 digits in
+// all.
+func phoneNumber(s string) bool {
+	d := strings.TrimPrefix(s, "+")
+	if len(d) < 3 || len(d) > 20 {
+		return false
+	}
+	for _, c := range []byte(d) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // EncryptMobile is DecryptMobile's inverse, for fakes.

@@ -25,12 +25,27 @@ func TestDecryptMobileVector(t *testing.T) {
 			t.Errorf("%s: %q, want an error", name, got)
 		}
 	}
+	// Valid padding around what is no phone number is refused too.
+	for _, m := range []string{"", "\x00\xff<script>\x1b[2J\x01", "12 34", "+", "12", "1234567890123456789012"} {
+		enc, _ := EncryptMobile(secret, m)
+		if got, err := DecryptMobile(secret, enc); err == nil {
+			t.Errorf("plaintext %q: %q, want an error", m, got)
+		}
+	}
+	for _, m := range []string{"+8613800138000", "13800138000", "110"} {
+		enc, _ := EncryptMobile(secret, m)
+		if got, err := DecryptMobile(secret, enc); err != nil || got != m {
+			t.Errorf("plaintext %q: %q, %v", m, got, err)
+		}
+	}
 }
 
 func FuzzDecryptMobile(f *testing.F) {
 	f.Add("0123456789abcdef0123456789abcdef", "tyUWQwYuUmVFJtElAL+D7Q==")
 	f.Add("0123456789abcdef", "AAAAAAAAAAAAAAAAAAAAAA==")
 	f.Fuzz(func(t *testing.T, secret, enc string) {
-		DecryptMobile(secret, enc) // must not panic
+		if m, err := DecryptMobile(secret, enc); err == nil && !phoneNumber(m) { // must not panic
+			t.Errorf("decrypted to %q, no phone number", m)
+		}
 	})
 }

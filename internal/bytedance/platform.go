@@ -129,14 +129,11 @@ func (p *Platform) Exchange(ctx context.Context, a *App, code string, opts ...oa
 	return wire.Do(ctx, r, TokenDecoderAt(OpExchange, nil, wire.Clock(ctx)))
 }
 
-// errNoRefreshToken is the cause when a token without a refresh token is refreshed.
-var errNoRefreshToken = errors.New("token has no refresh token")
-
 // Refresh trades t's refresh token for a new access token. What the answer
 // leaves out (the refresh token, its expiry, the open id) is kept from t.
 func (p *Platform) Refresh(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.Token, error) {
 	if t == nil || t.RefreshToken == "" {
-		return nil, wire.Export(&wire.Error{Provider: p.Name, Op: OpRefresh, Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken})
+		return nil, wire.NoRefreshToken(p.Name, OpRefresh)
 	}
 	r := p.request(OpRefresh, PathRefreshToken, wire.Form, a, []wire.Param{
 		{Key: "client_key", Value: a.ClientKey},
@@ -150,7 +147,7 @@ func (p *Platform) Refresh(ctx context.Context, a *App, t *oauth2.Token) (*oauth
 // access token and the rest of t are kept.
 func (p *Platform) Renew(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.Token, error) {
 	if t == nil || t.RefreshToken == "" {
-		return nil, wire.Export(&wire.Error{Provider: p.Name, Op: OpRenew, Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken})
+		return nil, wire.NoRefreshToken(p.Name, OpRenew)
 	}
 	r := p.request(OpRenew, PathRenewRefreshToken, wire.Form, a, []wire.Param{
 		{Key: "client_key", Value: a.ClientKey},
@@ -214,11 +211,16 @@ func (c *ClientRefresher) Refresh(ctx context.Context, _ *oauth2.Token) (*oauth2
 
 // Client returns an *http.Client that sends src's token in the
 // "access-token" header, as the platform's APIs read it. Its transport is
-// the one of the client in ctx, if any.
+// the one of the client in ctx, if any. When src is an Invalidator (a
+// Config's TokenSource) and an answer says the access token is invalid or
+// expired (the codes DecodeUser calls ErrInvalidToken), it refreshes
+// through src and sends the request once more.
 func Client(ctx context.Context, src oauth2.TokenSource) *http.Client {
-	return &http.Client{Transport: &wire.HeaderTransport{
-		Source: src,
-		Base:   wire.ContextClient(ctx).Transport,
-		Header: "access-token",
+	return &http.Client{Transport: &wire.RetryTransport{
+		HeaderTransport: wire.HeaderTransport{Source: src, Base: wire.ContextClient(ctx).Transport, Header: "access-token"},
+		Invalid: func(status int, body []byte) bool {
+			_, e := DecodeUser(status, body)
+			return e != nil && e.Kind == wire.ErrInvalidToken
+		},
 	}}
 }

@@ -3,8 +3,7 @@ package bytedance
 import (
 	"encoding/json"
 	"errors"
-
-	"golang.org/x/oauth2"
+	"net/http"
 
 	"github.com/oauth2x/oauth2x/internal/wire"
 )
@@ -20,7 +19,6 @@ type TikTokUser struct {
 	VideoCount                                int64
 	LogID                                     string
 	Raw                                       json.RawMessage
-	Token                                     *oauth2.Token
 }
 
 type tiktokAnswer struct {
@@ -35,20 +33,20 @@ type tiktokAnswer struct {
 }
 
 type tiktokUser struct {
-	OpenID          wire.String `json:"open_id"`
-	UnionID         wire.String `json:"union_id"`
-	DisplayName     wire.String `json:"display_name"`
-	Username        wire.String `json:"username"`
-	AvatarURL       wire.String `json:"avatar_url"`
-	AvatarURL100    wire.String `json:"avatar_url_100"`
-	AvatarLargeURL  wire.String `json:"avatar_large_url"`
-	BioDescription  wire.String `json:"bio_description"`
-	ProfileDeepLink wire.String `json:"profile_deep_link"`
-	IsVerified      bool        `json:"is_verified"`
-	FollowerCount   wire.Int    `json:"follower_count"`
-	FollowingCount  wire.Int    `json:"following_count"`
-	LikesCount      wire.Int    `json:"likes_count"`
-	VideoCount      wire.Int    `json:"video_count"`
+	OpenID          wire.String   `json:"open_id"`
+	UnionID         lenientString `json:"union_id"`
+	DisplayName     lenientString `json:"display_name"`
+	Username        lenientString `json:"username"`
+	AvatarURL       lenientString `json:"avatar_url"`
+	AvatarURL100    lenientString `json:"avatar_url_100"`
+	AvatarLargeURL  lenientString `json:"avatar_large_url"`
+	BioDescription  lenientString `json:"bio_description"`
+	ProfileDeepLink lenientString `json:"profile_deep_link"`
+	IsVerified      lenientBool   `json:"is_verified"`
+	FollowerCount   lenientInt    `json:"follower_count"`
+	FollowingCount  lenientInt    `json:"following_count"`
+	LikesCount      lenientInt    `json:"likes_count"`
+	VideoCount      lenientInt    `json:"video_count"`
 }
 
 // tiktokKinds classifies TikTok's API error codes.
@@ -63,7 +61,8 @@ var tiktokKinds = map[string]error{
 
 // DecodeTikTokUser decodes TikTok's /v2/user/info/ answer. A success
 // still carries "error", with code "ok"; any other code is a failure
-// whatever the status.
+// whatever the status, classified by the code (an unknown one is
+// ErrRejected unless the status is 429 or 5xx).
 func DecodeTikTokUser(status int, body []byte) (*TikTokUser, *wire.Error) {
 	var a tiktokAnswer
 	var u tiktokUser
@@ -83,9 +82,15 @@ func DecodeTikTokUser(status int, body []byte) (*TikTokUser, *wire.Error) {
 	e := &wire.Error{LogID: string(a.Error.LogID), Code: string(a.Error.Code), Description: string(a.Error.Message)}
 	switch {
 	case a.Error.Code != "ok":
-		if e.Kind = tiktokKinds[e.Code]; e.Kind == nil && success(status) {
+		// The code decides, whatever the status; one the library does not
+		// know is the API's refusal, unless the status says busy.
+		if e.Kind = tiktokKinds[e.Code]; e.Kind == nil && status < 500 && status != http.StatusTooManyRequests {
 			e.Kind = wire.ErrRejected
 		}
+		return nil, e
+	case !success(status) && status < 500 && status != http.StatusTooManyRequests:
+		// "ok" with a failing status: the answer contradicts itself.
+		e.Kind, e.Cause = wire.ErrBadResponse, errors.New("code ok with a failing status")
 		return nil, e
 	case !success(status):
 		return nil, e
@@ -96,8 +101,8 @@ func DecodeTikTokUser(status int, body []byte) (*TikTokUser, *wire.Error) {
 	return &TikTokUser{
 		OpenID: string(u.OpenID), UnionID: string(u.UnionID), DisplayName: string(u.DisplayName), Username: string(u.Username),
 		AvatarURL: string(u.AvatarURL), AvatarURL100: string(u.AvatarURL100), AvatarLargeURL: string(u.AvatarLargeURL),
-		BioDescription: string(u.BioDescription), ProfileDeepLink: string(u.ProfileDeepLink), IsVerified: u.IsVerified,
-		FollowerCount: u.FollowerCount.V, FollowingCount: u.FollowingCount.V, LikesCount: u.LikesCount.V, VideoCount: u.VideoCount.V,
+		BioDescription: string(u.BioDescription), ProfileDeepLink: string(u.ProfileDeepLink), IsVerified: bool(u.IsVerified),
+		FollowerCount: int64(u.FollowerCount), FollowingCount: int64(u.FollowingCount), LikesCount: int64(u.LikesCount), VideoCount: int64(u.VideoCount),
 		LogID: e.LogID, Raw: a.Data.User,
 	}, nil
 }

@@ -29,7 +29,6 @@ type User struct {
 	ClientKey                         string
 	LogID                             string
 	Raw                               json.RawMessage
-	Token                             *oauth2.Token
 }
 
 // loose is a string that the older edition may print as "<nil>".
@@ -69,34 +68,37 @@ type userAnswer struct {
 	Message wire.String     `json:"message"`
 	Data    json.RawMessage `json:"data"`
 	Extra   *struct {
-		LogID       wire.String `json:"logid"`
-		ErrorCode   wire.Int    `json:"error_code"`
-		Description wire.String `json:"description"`
+		LogID          wire.String `json:"logid"`
+		ErrorCode      wire.Int    `json:"error_code"`
+		Description    wire.String `json:"description"`
+		SubErrorCode   wire.Int    `json:"sub_error_code"`
+		SubDescription wire.String `json:"sub_description"`
 	} `json:"extra"`
 }
 
 type userData struct {
-	OpenID        loose    `json:"open_id"`
-	UnionID       loose    `json:"union_id"`
-	Nickname      loose    `json:"nickname"`
-	Avatar        loose    `json:"avatar"`
-	Gender        looseInt `json:"gender"`
-	City          loose    `json:"city"`
-	Province      loose    `json:"province"`
-	Country       loose    `json:"country"`
-	EAccountRole  loose    `json:"e_account_role"`
-	EncryptMobile loose    `json:"encrypt_mobile"`
-	ClientKey     loose    `json:"client_key"`
-	LogID         loose    `json:"log_id"`
-	ErrorCode     looseInt `json:"error_code"`
-	Description   loose    `json:"description"`
+	OpenID        loose         `json:"open_id"`
+	UnionID       lenientString `json:"union_id"`
+	Nickname      lenientString `json:"nickname"`
+	Avatar        lenientString `json:"avatar"`
+	Gender        lenientInt    `json:"gender"`
+	City          lenientString `json:"city"`
+	Province      lenientString `json:"province"`
+	Country       lenientString `json:"country"`
+	EAccountRole  lenientString `json:"e_account_role"`
+	EncryptMobile loose         `json:"encrypt_mobile"`
+	ClientKey     lenientString `json:"client_key"`
+	LogID         loose         `json:"log_id"`
+	ErrorCode     looseInt      `json:"error_code"`
+	Description   loose         `json:"description"`
 }
 
 func success(status int) bool { return status >= 200 && status <= 299 }
 
 // DecodeUser decodes a user-info answer in either edition. Errors come
-// with HTTP 200; a success needs err_no and error_code to be 0 where
-// present and an open_id.
+// with HTTP 200; a success needs err_no, data.error_code,
+// extra.error_code and extra.sub_error_code to be 0 where present, as the
+// token envelope does, and an open_id.
 func DecodeUser(status int, body []byte) (*User, *wire.Error) {
 	var a userAnswer
 	var d userData
@@ -127,6 +129,8 @@ func DecodeUser(status int, body []byte) (*User, *wire.Error) {
 		return fail(d.ErrorCode.V, string(d.Description))
 	case a.Extra != nil && a.Extra.ErrorCode.V != 0:
 		return fail(a.Extra.ErrorCode.V, string(a.Extra.Description))
+	case a.Extra != nil && a.Extra.SubErrorCode.V != 0:
+		return fail(a.Extra.SubErrorCode.V, string(a.Extra.SubDescription))
 	case a.Message == "error" && success(status):
 		return nil, &wire.Error{LogID: logID, Description: string(d.Description), Kind: wire.ErrRejected}
 	case !success(status):
@@ -136,7 +140,7 @@ func DecodeUser(status int, body []byte) (*User, *wire.Error) {
 	}
 	return &User{
 		OpenID: string(d.OpenID), UnionID: string(d.UnionID), Nickname: string(d.Nickname), Avatar: string(d.Avatar),
-		Gender: int(d.Gender.V), City: string(d.City), Province: string(d.Province), Country: string(d.Country),
+		Gender: int(d.Gender), City: string(d.City), Province: string(d.Province), Country: string(d.Country),
 		EAccountRole: string(d.EAccountRole), EncryptMobile: string(d.EncryptMobile), ClientKey: string(d.ClientKey),
 		LogID: logID, Raw: a.Data,
 	}, nil
@@ -163,39 +167,25 @@ var errNoOpenID = errors.New("token carries no open_id: use the token Exchange r
 
 // UserInfo fetches the profile of t's user with a form-encoded POST of
 // access_token and open_id, the form of the current documents: the token
-// travels in the body, never in a URL. When the answer says the access
-// token is invalid or expired and t carries a refresh token, it refreshes
-// once and asks again; the new token is in the User's Token. If that second
-// call fails too, the returned User is not nil and holds only the Token.
+// travels in the body, never in a URL. It makes one call: an access token
+// the answer calls invalid or expired is an ErrInvalidToken, for the
+// caller's token source to refresh (the Config's Client does it and
+// retries).
 func (p *Platform) UserInfo(ctx context.Context, a *App, t *oauth2.Token) (*User, error) {
 	if t == nil || t.AccessToken == "" || OpenID(t) == "" {
-		return nil, &wire.Error{Provider: p.Name, Op: OpUserInfo, Kind: wire.ErrInvalidRequest, Cause: errNoOpenID}
+		return nil, wire.Refused(p.Name, OpUserInfo, wire.ErrInvalidRequest, errNoOpenID)
 	}
 	var u *User
-	nt, err := wire.RetryInvalidToken(ctx, t, func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
-		return p.Refresh(ctx, a, t)
-	}, func(t *oauth2.Token) error {
-		r := p.request(OpUserInfo, PathUserInfo, wire.Form, a, []wire.Param{
-			{Key: "access_token", Value: t.AccessToken},
-			{Key: "open_id", Value: OpenID(t)},
-		}, t.AccessToken, t.RefreshToken)
-		return wire.Call(ctx, r, func(status int, body []byte) (e *wire.Error) {
-			u, e = DecodeUser(status, body)
-			return e
-		})
+	r := p.request(OpUserInfo, PathUserInfo, wire.Form, a, []wire.Param{
+		{Key: "access_token", Value: t.AccessToken},
+		{Key: "open_id", Value: OpenID(t)},
+	}, t.AccessToken, t.RefreshToken)
+	err := wire.Call(ctx, r, func(status int, body []byte) (e *wire.Error) {
+		u, e = DecodeUser(status, body)
+		return e
 	})
-	return withToken(u, nt, err, func(u *User) **oauth2.Token { return &u.Token })
-}
-
-// withToken puts a refreshed token on the user, or on an otherwise empty
-// user when the call after the refresh failed, so it is never lost.
-func withToken[U any](u *U, nt *oauth2.Token, err error, field func(*U) **oauth2.Token) (*U, error) {
 	if err != nil {
-		if nt == nil {
-			return nil, err
-		}
-		u = new(U)
+		return nil, err
 	}
-	*field(u) = nt
-	return u, err
+	return u, nil
 }

@@ -25,7 +25,7 @@ var (
 	ErrInvalidToken      = errors.New("access token invalid or expired: refresh it")
 	ErrRateLimited       = errors.New("rate limited: back off and retry later")
 	ErrTemporary         = errors.New("temporary failure: retry later")
-	ErrBadResponse       = errors.New("malformed answer from the token endpoint")
+	ErrBadResponse       = errors.New("malformed answer from the provider")
 	ErrRejected          = errors.New("the provider refused the call: see its code and description")
 )
 

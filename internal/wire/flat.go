@@ -16,6 +16,25 @@ type flatExtras struct {
 	LogID            String `json:"log_id"`
 }
 
+// flatKinds are the codes a flat answer's provider (TikTok) tells the
+// caller to handle otherwise than RFC 6749's table does: a scope or
+// response type it does not take is a call to fix, and access_denied (the
+// user or the server refused) is a refusal to tell the user about, not a
+// permission to apply for.
+var flatKinds = map[string]error{
+	"invalid_scope":             ErrInvalidRequest,
+	"unsupported_response_type": ErrInvalidRequest,
+	"access_denied":             ErrRejected,
+}
+
+// flatKind is kind, unless flatKinds classifies code otherwise.
+func flatKind(code string, kind error) error {
+	if k := flatKinds[code]; k != nil {
+		return k
+	}
+	return kind
+}
+
 // DecodeFlatAt decodes a flat RFC 6749 answer that also carries open_id,
 // refresh_expires_in and log_id, with expiries stamped relative to now. A
 // body carrying "error" is a failure whatever the status. prev, when not
@@ -30,6 +49,7 @@ func DecodeFlatAt(now time.Time, prev *oauth2.Token) Decoder {
 			if xerr == nil {
 				e.LogID = string(x.LogID)
 			}
+			e.Kind = flatKind(e.Code, e.Kind)
 			return nil, e
 		}
 		if xerr != nil {
@@ -90,7 +110,7 @@ func DecodeAck(status int, body []byte) *Error {
 	}
 	if x.Error != "" || !ok {
 		code := string(x.Error)
-		return &Error{Kind: rfcKind(code, status), Code: code, Description: string(x.ErrorDescription), LogID: string(x.LogID)}
+		return &Error{Kind: flatKind(code, rfcKind(code, status)), Code: code, Description: string(x.ErrorDescription), LogID: string(x.LogID)}
 	}
 	return nil
 }

@@ -190,10 +190,10 @@ func redact(s string, secrets []string) string {
 		pos = end
 	}
 	if pos == 0 {
-		return s
+		return redactEscaped(s, secrets)
 	}
 	b.WriteString(s[pos:])
-	return b.String()
+	return redactEscaped(b.String(), secrets)
 }
 
 // capText keeps at most max bytes of s, cut at a character boundary and
@@ -242,13 +242,22 @@ func redactErr(err error, secrets []string) error {
 	return err
 }
 
+// answerSecret reports whether an answer's key, folded, holds a secret: a
+// token or the client secret. "code" does not there: in an answer it is
+// an error code (TikTok's error.code, "scope_not_authorized"), and the
+// authorization code a request carried is redacted by its value wherever
+// an answer echoes it.
+func answerSecret(folded string) bool {
+	return sensitiveKeys[folded] && folded != foldKey("code")
+}
+
 // Withheld replaces a body, or a text taken from one, that carries too
 // many token values to redact them one by one.
 const Withheld = "[withheld: the answer carries more than 16 token values]"
 
 // Scrub returns body with every secret and every value of a
 // token-bearing key (access_token, refresh_token, id_token, client_secret,
-// code, code_verifier) replaced by [Redacted] where it stands as a whole
+// code_verifier; see answerSecret) replaced by [Redacted] where it stands as a whole
 // value, whether the body is JSON, JSON cut short, JSON inside a JSON
 // string, or form-encoded. A body that breaks off inside such a value is
 // cut there; one nested deeper than encoding/json reads is cut where it
@@ -266,7 +275,7 @@ func Scrub(body []byte, secrets []string) (scrubbed string, values []string, man
 	if t := strings.TrimSpace(s); t != "" && t[0] != '{' && t[0] != '[' && t[0] != '<' {
 		if q, err := url.ParseQuery(t); err == nil {
 			for k, vs := range q {
-				if sensitiveKeys[foldKey(k)] {
+				if answerSecret(foldKey(k)) {
 					found.keep(vs...)
 				}
 			}

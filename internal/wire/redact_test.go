@@ -30,10 +30,18 @@ func TestRedactWholeValues(t *testing.T) {
 		{"white space is no secret", "a b\tc", []string{" ", "\t"}, "a b\tc"},
 		{"form-encoded sentence", "invalid+refresh_token+rft.xyz.+try+again", []string{"rft.xyz"}, "invalid+refresh_token+[redacted].+try+again"},
 		{"path segment", "GET /tokens/rft.xyz/revoke failed", []string{"rft.xyz"}, "GET /tokens/[redacted]/revoke failed"},
+		{"escaped slash with HTML escapes", `{"d":"secret p\/w\u003cd\u0026 wrong"}`, []string{"p/w<d&"}, `{"d":"secret [redacted] wrong"}`},
+		{"any letter escaped", `{"d":"refresh \u0072ft.Y; access act\u002eX"}`, []string{"rft.Y", "act.X"}, `{"d":"refresh [redacted]; access [redacted]"}`},
+		{"escaped, inside a longer word", `{"d":"x\u0072ft.Yz"}`, []string{"rft.Y"}, `{"d":"x\u0072ft.Yz"}`},
+		{"surrogate pair", `{"d":"k \ud83d\ude00k"}`, []string{"😀k"}, `{"d":"k [redacted]"}`},
+		{"an answer's code is no secret", `{"error":{"code":"scope_not_authorized"}}`, nil, `{"error":{"code":"scope_not_authorized"}}`},
 		{"no secret", "plain", nil, "plain"},
 	} {
 		if got := redact(tc.text, tc.secrets); got != tc.want {
 			t.Errorf("%s: redact(%q) = %q, want %q", tc.name, tc.text, got, tc.want)
+		}
+		if got, _, _ := Scrub([]byte(tc.text), tc.secrets); strings.HasPrefix(tc.text, "{") && got != tc.want {
+			t.Errorf("%s: Scrub(%q) = %q, want %q", tc.name, tc.text, got, tc.want)
 		}
 	}
 }

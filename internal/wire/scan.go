@@ -192,7 +192,7 @@ func unquoteRaw(raw []byte, esc bool, quoted []byte) string {
 // names a secret, without allocating for plain ASCII keys.
 func sensitiveRaw(raw []byte, esc bool, quoted []byte) bool {
 	if esc || !isASCII(raw) {
-		return sensitiveKeys[foldKey(unquoteRaw(raw, esc, quoted))]
+		return answerSecret(foldKey(unquoteRaw(raw, esc, quoted)))
 	}
 	var buf [16]byte
 	if len(raw) > len(buf) {
@@ -204,7 +204,7 @@ func sensitiveRaw(raw []byte, esc bool, quoted []byte) bool {
 		}
 		buf[k] = c
 	}
-	return sensitiveKeys[string(buf[:len(raw)])]
+	return answerSecret(string(buf[:len(raw)]))
 }
 
 // holdsJSON reports whether a string's raw bytes start, after white

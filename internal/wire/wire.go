@@ -174,7 +174,7 @@ func do(ctx context.Context, r *Request, decode Decoder) (*oauth2.Token, *Error)
 		return nil, answered(fail(kind, resp.StatusCode, err), resp)
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return nil, answered(fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("token endpoint redirected to %q; not followed", redactURL(resp.Header.Get("Location"), secrets))), resp)
+		return nil, answered(fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("endpoint redirected to %q; not followed", redactURL(resp.Header.Get("Location"), secrets))), resp)
 	}
 	tok, e := decode(resp.StatusCode, data)
 	if e == nil && (tok == nil || (tok.AccessToken == "" && !r.NoAccessToken)) {

@@ -79,7 +79,8 @@ var scopeFields = map[string][]string{
 // Server is a running fake TikTok. Close it when done. Its methods are
 // safe for concurrent use.
 type Server struct {
-	// URL is the fake's base URL, such as "http://127.0.0.1:1234".
+	// URL is the fake's base URL, such as "http://127.0.0.1:1234", with
+	// the prefix given to NewServerAt.
 	URL string
 
 	srv *httptest.Server
@@ -96,6 +97,7 @@ type Server struct {
 	codes     map[string]*grant
 	access    map[string]*grant
 	refresh   map[string]*grant
+	errStatus int // status of token and revoke errors; 0: 200
 }
 
 type grant struct {
@@ -112,7 +114,13 @@ const avatar = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcm
 // NewServer starts a fake TikTok that knows one app (DefaultClientKey,
 // DefaultSecret, named DefaultApp) and one user, whose profile
 // [Server.User] returns.
-func NewServer() *Server {
+func NewServer() *Server { return NewServerAt("") }
+
+// NewServerAt is NewServer with every path served under prefix (such as
+// "/tiktok", as behind a gateway): the fake's URL then ends in prefix, and
+// a call that leaves the prefix out is not found.
+func NewServerAt(prefix string) *Server {
+	prefix = strings.TrimSuffix(prefix, "/")
 	s := &Server{
 		key: DefaultClientKey, secret: DefaultSecret, app: DefaultApp,
 		user: tiktok.User{
@@ -127,12 +135,12 @@ func NewServer() *Server {
 		codes: map[string]*grant{}, access: map[string]*grant{}, refresh: map[string]*grant{},
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(AuthPath, s.authorize)
-	mux.HandleFunc(TokenPath, s.entry(TokenPath, s.token))
-	mux.HandleFunc(RevokePath, s.entry(RevokePath, s.revoke))
-	mux.HandleFunc(UserInfoPath, s.entry(UserInfoPath, s.userInfo))
+	mux.HandleFunc(prefix+AuthPath, s.authorize)
+	mux.HandleFunc(prefix+TokenPath, s.entry(TokenPath, s.token))
+	mux.HandleFunc(prefix+RevokePath, s.entry(RevokePath, s.revoke))
+	mux.HandleFunc(prefix+UserInfoPath, s.entry(UserInfoPath, s.userInfo))
 	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
+	s.URL = s.srv.URL + prefix
 	return s
 }
 
@@ -322,6 +330,9 @@ func (s *Server) entry(path string, h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) write(w http.ResponseWriter, status int, v map[string]any, f *failure) {
 	if f != nil {
 		v = map[string]any{"error": f.code, "error_description": f.desc}
+		if s.errStatus != 0 {
+			status = s.errStatus
+		}
 	}
 	v["log_id"] = s.logID()
 	w.Header().Set("Content-Type", "application/json")
@@ -365,6 +376,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	s.write(w, http.StatusOK, v, f)
 }
+
+// SetErrorStatus sets the HTTP status of the token and revoke endpoints'
+// error answers. TikTok's documents show errors with HTTP 200, which is
+// the default; its servers have been seen answering 400 and 401 too.
+func (s *Server) SetErrorStatus(status int) { s.mu.Lock(); s.errStatus = status; s.mu.Unlock() }
 
 func (s *Server) exchange(p url.Values) (map[string]any, *failure) {
 	g := s.codes[p.Get("code")]
@@ -423,7 +439,11 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		s.write(w, http.StatusOK, nil, f)
 		return
 	}
-	s.revokeLocked()
+	if g := s.access[p.Get("token")]; g.client {
+		delete(s.access, p.Get("token")) // an app's token: the users' grants live on
+	} else {
+		s.revokeLocked()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, "{}")
 }
