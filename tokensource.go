@@ -158,6 +158,10 @@ type flight struct {
 	ended bool // done is closed; guarded by TokenSource.mu
 	tok   *oauth2.Token
 	err   error
+	// held is the store's lock a successful save leaves for run to
+	// release once the flight has ended: waiters are released first, and
+	// whoever takes the lock next finds this flight over.
+	held *heldLock
 }
 
 // heldLock is the store's lock as a flight holds it. It is released when
@@ -394,10 +398,11 @@ func (s *TokenSource) run(f *flight, bg bool) {
 		s.end(f, nil, &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrTemporary,
 			Cause: fmt.Errorf("abandoned after RefreshTimeout (%v): %w", s.opts.RefreshTimeout, context.DeadlineExceeded)}, bg, true)
 	})
-	tok, err := s.fly(ctx, base)
+	tok, err := s.fly(ctx, base, f)
 	if stop() {
 		s.end(f, tok, ownTimeout(ctx, err), bg, false)
 	}
+	f.held.release()
 }
 
 // end ends flight f with its result, unless it has ended already: the
@@ -441,10 +446,10 @@ func (s *TokenSource) end(f *flight, tok *oauth2.Token, err error, bg, abandoned
 // fly does the work of a flight: load, lock, load again, refresh if still
 // needed, save, unlock. A store that is healthy and a token that is fresh
 // cost one Load and no lock.
-func (s *TokenSource) fly(ctx, base context.Context) (*oauth2.Token, error) {
+func (s *TokenSource) fly(ctx, base context.Context, f *flight) (*oauth2.Token, error) {
 	store := s.opts.Store
 	if store == nil {
-		return s.refresh(ctx, s.cur.Load(), nil)
+		return s.refresh(ctx, s.cur.Load(), nil, f)
 	}
 	s.mu.Lock()
 	h := s.hold
@@ -479,7 +484,7 @@ func (s *TokenSource) fly(ctx, base context.Context) (*oauth2.Token, error) {
 		h.release()
 		return nil, err
 	}
-	return s.refresh(ctx, st, h)
+	return s.refresh(ctx, st, h, f)
 }
 
 // lapse releases h at a flight's timeout unless the flight kept it.
@@ -578,8 +583,9 @@ func (s *TokenSource) lost(st *state) error {
 
 // refresh refreshes st's token unless only saving it is due, and saves
 // the result holding h, the store's lock. A failed save keeps h for the
-// next flight.
-func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock) (*oauth2.Token, error) {
+// next flight; after a successful one h is left on f, for run to release
+// once f has ended.
+func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock, f *flight) (*oauth2.Token, error) {
 	store := s.opts.Store
 	now := s.now()
 	if !st.servable(now) || !st.refresh.IsZero() && !now.Before(st.refresh) {
@@ -635,7 +641,7 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock) (*oau
 		}
 	}
 	s.mu.Unlock()
-	h.release()
+	f.held = h // released by run once the flight has ended
 	if err != nil {
 		s.report(&StoreError{Op: "save", Err: err})
 	}

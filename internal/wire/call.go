@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
+	"strings"
 
 	"golang.org/x/oauth2"
 )
@@ -80,8 +82,13 @@ func (t *RetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // peek returns up to MaxPeek bytes of resp's body and leaves the body
-// whole for the caller. A body longer than that is no token error: nil.
+// whole for the caller. A body longer than that, or one that is neither
+// JSON nor text (a video, an image), is no token error: nil, and nothing
+// is read, so large and streamed answers pass through untouched.
 func peek(resp *http.Response) []byte {
+	if resp.ContentLength > MaxPeek || !textual(resp.Header.Get("Content-Type")) {
+		return nil
+	}
 	head, err := io.ReadAll(io.LimitReader(resp.Body, MaxPeek+1))
 	resp.Body = struct {
 		io.Reader
@@ -118,4 +125,11 @@ func FromSource[U any](ctx context.Context, src oauth2.TokenSource, call func(*o
 		return zero, err
 	}
 	return call(t)
+}
+
+// textual reports whether an answer of content type ct may be a token
+// error: JSON, text, or unlabelled.
+func textual(ct string) bool {
+	mt, _, _ := mime.ParseMediaType(ct)
+	return ct == "" || strings.HasPrefix(mt, "text/") || strings.HasSuffix(mt, "json")
 }
