@@ -44,15 +44,17 @@ func DecodeFlatAt(now time.Time, prev *oauth2.Token) Decoder {
 	return func(status int, body []byte) (*oauth2.Token, *Error) {
 		t, e := decodeRFC6749(now, status, body)
 		var x flatExtras
-		xerr := Unmarshal(body, &x)
 		if e != nil {
-			if xerr == nil {
+			// A body that was not JSON is not read twice: on a hostile
+			// answer (10,000 levels of brackets) the second pass doubled
+			// what the call allocated.
+			if e.Code != "" && Unmarshal(body, &x) == nil {
 				e.LogID = string(x.LogID)
 			}
 			e.Kind = flatKind(e.Code, e.Kind)
 			return nil, e
 		}
-		if xerr != nil {
+		if xerr := Unmarshal(body, &x); xerr != nil {
 			return nil, &Error{Kind: ErrBadResponse, Cause: ScrubJSONError(xerr)}
 		}
 		refreshIn, err := Lifetime("refresh_expires_in", x.RefreshExpiresIn, false)
