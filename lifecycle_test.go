@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -139,7 +141,7 @@ func TestFailureSharedExactlyOnce(t *testing.T) {
 	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
 	s := newTokenSource(context.Background(), u, expiredToken(c), opts(c))
 	const n = 64
-	f := s.start(false)
+	f, _ := s.join(c.Now())
 	<-u.entered
 	// Every waiter joins the one flight in progress.
 	results := make(chan error, n)
@@ -147,7 +149,7 @@ func TestFailureSharedExactlyOnce(t *testing.T) {
 	for range n {
 		joined.Add(1)
 		go func() {
-			g := s.start(false)
+			g, _ := s.join(c.Now())
 			joined.Done()
 			<-g.done
 			results <- g.err
@@ -250,6 +252,7 @@ func TestDeadGrantRevivedByStore(t *testing.T) {
 	if err := store.Save(context.Background(), fresh); err != nil {
 		t.Fatal(err)
 	}
+	c.Add(time.Second) // the store is looked at again after the backoff
 	if got, err := src.Token(); err != nil || got.AccessToken != "at-new" {
 		t.Errorf("Token = %v, %v; want the newly stored token", got, err)
 	}
@@ -314,6 +317,10 @@ func TestExpiredCallerRecoversOnNextCall(t *testing.T) {
 	u.mu.Lock()
 	u.err = nil
 	u.mu.Unlock()
+	if _, err := src.Token(); !IsTemporary(err) || u.calls.Load() != 1 {
+		t.Fatalf("Token within the backoff = %v after %d calls, want the shared failure", err, u.calls.Load())
+	}
+	c.Add(time.Second) // the first backoff is at most one second
 	if got, err := src.Token(); err != nil || got.AccessToken != "at-2" {
 		t.Errorf("Token = %v, %v", got, err)
 	}
@@ -474,9 +481,9 @@ func TestLockNotTakenIsAnErrorNotADeadlock(t *testing.T) {
 	defer unlock()
 	src := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: 20 * time.Millisecond, OnError: func(error) {}})
 	_, err = src.Token()
-	var se *StoreError
-	if !errors.As(err, &se) || se.Op != "lock" || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Token = %v, want a lock StoreError with the deadline", err)
+	// The lock's wait and the flight end at the same timeout: either says so.
+	if !IsTemporary(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Token = %v, want a temporary error with the deadline", err)
 	}
 	// A caller's own context ends its wait on the lock. (A source whose lock
 	// wait outlasts the test, so the two endings cannot race.)
@@ -543,7 +550,7 @@ func TestMinValidRefreshesInForeground(t *testing.T) {
 	}
 }
 
-func TestBackoffResetsAfterAnySuccessfulFlight(t *testing.T) {
+func TestRefreshBackoffResetsWhenStoreSuppliesToken(t *testing.T) {
 	c := newClock()
 	u := newUpstream(c)
 	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary}
@@ -554,8 +561,12 @@ func TestBackoffResetsAfterAnySuccessfulFlight(t *testing.T) {
 			t.Fatalf("Token = %v", err)
 		}
 	}
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("upstream calls within the backoff = %d, want 1", n)
+	}
 	// Another process refreshed and saved: adopting it is a success.
 	store.Save(context.Background(), &oauth2.Token{AccessToken: "at-other", RefreshToken: "rt-other", Expiry: c.Now().Add(time.Hour)})
+	c.Add(time.Second)
 	if got, err := s.Token(); err != nil || got.AccessToken != "at-other" {
 		t.Fatalf("Token = %v, %v", got, err)
 	}
@@ -649,3 +660,61 @@ func TestOwnRefreshTimeoutIsTemporary(t *testing.T) {
 		t.Errorf("Token = %v, want a temporary error from the refresh timeout", err)
 	}
 }
+
+// TestNegativeExpireEarlyTurnsEarlyRefreshOff: with ExpireEarly < 0 a
+// token is not refreshed before it expires (MinValid before its expiry),
+// however close that is; zero still means the one-minute default.
+func TestNegativeExpireEarlyTurnsEarlyRefreshOff(t *testing.T) {
+	c := newClock()
+	u := newUpstream(c)
+	tok := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(time.Hour)}
+	off := NewTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: -1, OnError: func(error) {}})
+	def := NewTokenSource(context.Background(), u, tok, &Options{Now: c.Now, OnError: func(error) {}})
+	c.Add(time.Hour - 30*time.Second) // inside the default early window, before MinValid
+	for range 10 {
+		if got, err := off.Token(); err != nil || got.AccessToken != "at-0" {
+			t.Fatalf("early refresh off: %v, %v", got, err)
+		}
+		waitFlight(off)
+	}
+	if n := u.calls.Load(); n != 0 {
+		t.Errorf("early refresh off: %d refreshes before expiry", n)
+	}
+	def.Token()
+	waitFlight(def)
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("default ExpireEarly: %d refreshes in the early window, want 1", n)
+	}
+	c.Add(25 * time.Second) // within MinValid of expiry: refreshed for the caller
+	if got, err := off.Token(); err != nil || got.AccessToken == "at-0" {
+		t.Errorf("early refresh off, at expiry: %v, %v; want a refreshed token", got, err)
+	}
+}
+
+// TestDefaultReportIsSlogWarning: with no OnError a background failure is
+// logged with log/slog at warning level, not with the log package.
+func TestDefaultReportIsSlogWarning(t *testing.T) {
+	lines := make(chanWriter, 4)
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(lines, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	defer slog.SetDefault(prev)
+	c := newClock()
+	u := newUpstream(c)
+	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary}
+	tok := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(30 * time.Second)} // in the early window
+	s := NewTokenSource(context.Background(), u, tok, &Options{Now: c.Now})
+	s.Token()
+	select {
+	case out := <-lines:
+		if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "temporary") {
+			t.Errorf("default report = %q, want a slog warning with the error", out)
+		}
+	case <-time.After(time.Minute): // a guard against a hang, not a timing
+		t.Fatal("the background failure was not logged")
+	}
+}
+
+// chanWriter sends each write on the channel.
+type chanWriter chan string
+
+func (w chanWriter) Write(p []byte) (int, error) { w <- string(p); return len(p), nil }

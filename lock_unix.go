@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !oauth2x_markerlock
 
 package oauth2x
 
@@ -8,15 +8,25 @@ import (
 	"syscall"
 )
 
-// tryLockFile takes an exclusive flock on f without blocking. Each open
-// file description has its own flock, so it excludes holders in this
-// process as well as in others.
-func tryLockFile(f *os.File) (bool, error) {
-	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-	if errors.Is(err, syscall.EWOULDBLOCK) {
-		return false, nil
+// tryLockFile takes an exclusive flock on the file at path without
+// blocking; the system releases it when its holder dies. Each open file
+// description has its own flock, so it excludes holders in this process as
+// well as in others. ok is false while another holder has the lock.
+func tryLockFile(path string) (release func(), ok bool, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, false, err
 	}
-	return err == nil, err
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			err = nil
+		}
+		return nil, false, err
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, true, nil
 }
-
-func unlockFile(f *os.File) { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -244,23 +245,147 @@ func TestFileStoreChild(t *testing.T) {
 	fmt.Printf("TOKEN %s %s\n", tok.AccessToken, tok.RefreshToken)
 }
 
-// TestExclusiveMarker tests the lock used where there is no flock.
-func TestExclusiveMarker(t *testing.T) {
+// TestMarkerLockOwnedAndLeased is the lock used where there is no flock
+// (Windows): a marker whose holder's lease lapsed is taken over, and that
+// holder's late unlock leaves the new holder's marker alone, so a third
+// never gets in beside it. A holder that renews keeps the lock however long
+// it holds it.
+func TestMarkerLockOwnedAndLeased(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.lock.held")
 	now := time.Now()
-	if ok, err := tryExclusive(path, now); !ok || err != nil {
-		t.Fatalf("first take = %v, %v", ok, err)
+	const lease = time.Minute
+	a, err := takeMarker(path, lease, now)
+	if a == nil || err != nil {
+		t.Fatalf("first take = %v, %v", a, err)
 	}
-	if ok, err := tryExclusive(path, now); ok || err != nil {
-		t.Fatalf("second take while held = %v, %v", ok, err)
+	if m, err := takeMarker(path, lease, now); m != nil || err != nil {
+		t.Fatalf("second take while held = %v, %v", m, err)
 	}
-	// A holder that died: its marker goes stale, is removed, and the lock
-	// is had on the next try.
-	later := now.Add(staleLock + time.Minute)
-	if ok, _ := tryExclusive(path, later); ok {
-		t.Fatal("took a stale marker without removing it first")
+	// A renews at 50s: at 61s its lease still runs.
+	if !a.renew(lease, now.Add(50*time.Second)) {
+		t.Fatal("renew of a held marker failed")
 	}
-	if ok, err := tryExclusive(path, later); !ok || err != nil {
-		t.Fatalf("take after the stale marker = %v, %v", ok, err)
+	if m, _ := takeMarker(path, lease, now.Add(61*time.Second)); m != nil {
+		t.Fatal("took a marker whose holder renewed it")
 	}
+	// A stops renewing (paused, or dead): after its lease B takes over.
+	late := now.Add(50*time.Second + lease + time.Second)
+	b, err := takeMarker(path, lease, late)
+	if b == nil || err != nil {
+		t.Fatalf("take of a stale marker = %v, %v", b, err)
+	}
+	if a.renew(lease, late) {
+		t.Error("the old holder renewed a marker it lost")
+	}
+	a.release() // A wakes and unlocks: B's marker must stay
+	if c, _ := takeMarker(path, lease, late); c != nil {
+		t.Fatal("a third holder got in beside B after the old holder's unlock")
+	}
+	b.release()
+	c, err := takeMarker(path, lease, late)
+	if c == nil || err != nil {
+		t.Fatalf("take after B's unlock = %v, %v", c, err)
+	}
+	c.release()
+	if left, _ := filepath.Glob(path + ".*"); len(left) != 0 {
+		t.Errorf("files left beside the marker: %v", left)
+	}
+}
+
+// TestFileStoreHonoursContext: a done context stops Load, Save and Lock,
+// and ends a lock held with it, so a holder stuck past its RefreshTimeout
+// does not keep everyone else out.
+func TestFileStoreHonoursContext(t *testing.T) {
+	for name, st := range map[string]interface {
+		Store
+		Locker
+	}{"memory": NewMemoryStore(), "file": NewFileStore(filepath.Join(t.TempDir(), "t.json"))} {
+		t.Run(name, func(t *testing.T) {
+			done, cancel := context.WithCancel(context.Background())
+			cancel()
+			if _, err := st.Load(done); !errors.Is(err, context.Canceled) {
+				t.Errorf("Load with a done context = %v", err)
+			}
+			if err := st.Save(done, &oauth2.Token{AccessToken: "a"}); !errors.Is(err, context.Canceled) {
+				t.Errorf("Save with a done context = %v", err)
+			}
+			hctx, hcancel := context.WithCancel(context.Background())
+			if _, err := st.Lock(hctx); err != nil {
+				t.Fatal(err)
+			}
+			hcancel() // the holder's context ends; it never unlocks
+			unlock, err := st.Lock(context.Background())
+			if err != nil {
+				t.Fatalf("Lock after the holder's context ended: %v", err)
+			}
+			unlock()
+		})
+	}
+}
+
+// TestFileStoreKilledBeforeRename kills a process (the test binary, as a
+// child) between Save writing its temporary file and renaming it, 20
+// times: every time the token it was saving — the only one holding the
+// rotated refresh token — is what the next Load returns, and the next Save
+// cleans up the orphan.
+func TestFileStoreKilledBeforeRename(t *testing.T) {
+	if os.Getenv("OAUTH2X_CHILD_KILL") != "" {
+		return
+	}
+	const runs = 20
+	dir := t.TempDir()
+	path := filepath.Join(dir, "token.json")
+	fs := NewFileStore(path)
+	ctx := context.Background()
+	lost := 0
+	for i := range runs {
+		prev := &oauth2.Token{AccessToken: fmt.Sprintf("at-%d", i), RefreshToken: fmt.Sprintf("rt-%d", i), Expiry: time.Now().Add(time.Duration(i) * time.Minute)}
+		if err := fs.Save(ctx, prev); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestFileStoreKillChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "OAUTH2X_CHILD_KILL="+path, fmt.Sprintf("OAUTH2X_CHILD_N=%d", i+1))
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line := make([]byte, len("WRITTEN\n"))
+		if _, err := io.ReadFull(out, line); err != nil || string(line) != "WRITTEN\n" {
+			t.Fatalf("child: %q, %v", line, err)
+		}
+		cmd.Process.Kill() // kill -9, between the write and the rename
+		cmd.Wait()
+		got, err := NewFileStore(path).Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("rt-%d", i+1); got == nil || got.RefreshToken != want {
+			lost++
+			t.Errorf("run %d: Load after the kill = %v, want the token being saved (%s)", i, got, want)
+		}
+	}
+	t.Logf("FAULT filestore-kill-before-rename: grants lost %d of %d kills", lost, runs)
+	if err := fs.Save(ctx, &oauth2.Token{AccessToken: "at-last", RefreshToken: "rt-last", Expiry: time.Now().Add(48 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "token.json.tmp*")); len(left) != 0 {
+		t.Errorf("orphans left after a Save: %v", left)
+	}
+}
+
+func TestFileStoreKillChild(t *testing.T) {
+	path := os.Getenv("OAUTH2X_CHILD_KILL")
+	if path == "" {
+		t.Skip("run by TestFileStoreKilledBeforeRename as a child process")
+	}
+	n := os.Getenv("OAUTH2X_CHILD_N")
+	afterTempWrite = func(string) {
+		os.Stdout.WriteString("WRITTEN\n")
+		select {} // killed here
+	}
+	tok := &oauth2.Token{AccessToken: "at-" + n, RefreshToken: "rt-" + n, Expiry: time.Now().Add(24 * time.Hour)}
+	NewFileStore(path).Save(context.Background(), tok)
 }

@@ -3,7 +3,9 @@ package oauth2x
 import (
 	"context"
 	"errors"
-	"log"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,9 +24,10 @@ type Store interface {
 }
 
 // Locker is implemented by a [Store] shared between processes. Lock waits
-// until the caller holds the store's lock or ctx is done; unlock releases
-// it. While one holder refreshes, the others wait and then load its result
-// instead of refreshing again.
+// until the caller holds the store's lock or ctx is done; the lock is held
+// until unlock is called or ctx is done, whichever comes first (a lease is
+// not renewed past ctx). While one holder refreshes, the others wait and
+// then load its result instead of refreshing again.
 type Locker interface {
 	Lock(ctx context.Context) (unlock func(), err error)
 }
@@ -38,6 +41,11 @@ type DueRefresher interface {
 	RefreshDue(t *oauth2.Token) time.Time
 }
 
+// ErrLockLost is matched by the error of a Save that a [Locker]'s store
+// refused because the caller's lock was lost meanwhile (a lease that
+// lapsed). The token source then takes the lock again before its next try.
+var ErrLockLost = errors.New("oauth2x: the token store's lock was lost")
+
 // Options tunes [NewTokenSource]. The zero value (or nil) is ready to use.
 type Options struct {
 	// Store persists the token. Optional. When it also implements
@@ -47,7 +55,9 @@ type Options struct {
 
 	// ExpireEarly is how long before expiry a background refresh starts
 	// while the current token keeps being served. Optional; zero means one
-	// minute.
+	// minute. A negative value turns early refresh off: the token is
+	// refreshed only once it has expired (MinValid before its expiry), by
+	// the callers that find it so, who wait for the refresh.
 	ExpireEarly time.Duration
 
 	// MinValid is the least lifetime a token handed out has left: a token
@@ -58,19 +68,30 @@ type Options struct {
 	// in x/oauth2.
 	MinValid time.Duration
 
-	// RefreshTimeout bounds one refresh, including waiting for the store's
-	// lock. Optional; zero means one minute.
+	// RefreshTimeout bounds every wait for one flight: taking the store's
+	// lock, loading, refreshing and saving. A flight that outlives it is
+	// abandoned: its waiters get an [ErrTemporary] error at once, the next
+	// call may start a fresh flight, and the store's lock it took is
+	// released (a Locker's lease is not renewed past it). A token an
+	// abandoned flight still gets is kept and saved later. Optional; zero
+	// means one minute.
 	RefreshTimeout time.Duration
 
-	// MaxBackoff caps the wait between background retries after a
-	// temporary failure (network, 5xx, provider busy), which start at one
-	// second and double. Optional; zero means five minutes.
+	// MaxBackoff caps the wait before retrying after a failure — of a
+	// refresh, of taking the store's lock, of a save, or, for a dead grant,
+	// of looking in the store for a new token. Waits start at one second
+	// and double up to MaxBackoff; each is shortened at random by up to a
+	// quarter, so that processes spread out. While the wait after a failed
+	// refresh lasts, callers whose token has expired get that failure at
+	// once instead of calling the provider again. Optional; zero means five
+	// minutes.
 	MaxBackoff time.Duration
 
 	// OnError is told of every failure that no caller of Token sees: a
 	// background refresh that failed, a Save that failed (the new token is
 	// still used and saving is retried), a Load that failed. Optional; nil
-	// logs them with the standard logger. It must not block.
+	// logs them with log/slog's default logger at warning level. Set it to
+	// func(error) {} for silence. It must not block.
 	OnError func(error)
 
 	// Now is the clock. Optional; nil means time.Now.
@@ -108,9 +129,16 @@ type TokenSource struct {
 	// early window skip the mutex while a refresh is in flight.
 	flying atomic.Bool
 
-	mu     sync.Mutex // guards flight and the fields below
-	flight *flight
-	fails  int // consecutive temporary failures
+	mu        sync.Mutex // guards cur's writes, flight and the fields below
+	flight    *flight
+	fails     int       // consecutive failed flights (refresh, lock, a dead grant's look at the store)
+	saveFails int       // consecutive failed saves
+	failErr   error     // the last failed flight's error, shared until failUntil
+	failUntil time.Time // expired callers get failErr without a flight until then
+	hold      *heldLock // the store's lock, kept after a failed save until a save succeeds
+
+	had        bool      // the store has held a token (loaded or saved)
+	emptySince time.Time // the store has been found empty since then, after it had held a token
 }
 
 // state is an immutable snapshot; readers load it with one atomic load.
@@ -126,38 +154,82 @@ type state struct {
 
 // flight is one refresh in progress; waiters share its result.
 type flight struct {
-	done chan struct{}
-	tok  *oauth2.Token
-	err  error
+	done  chan struct{}
+	ended bool // done is closed; guarded by TokenSource.mu
+	tok   *oauth2.Token
+	err   error
+}
+
+// heldLock is the store's lock as a flight holds it. It is released when
+// the flight ends, or at the flight's RefreshTimeout unless kept for the
+// next flight (a failed save keeps it).
+type heldLock struct {
+	mu       sync.Mutex
+	unlock   func()
+	cancel   context.CancelFunc // ends the context the lock was taken with
+	kept     bool
+	released bool
+}
+
+func (h *heldLock) release() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released {
+		return
+	}
+	h.released = true
+	if h.unlock != nil {
+		h.unlock()
+	}
+	h.cancel()
+}
+
+// keep marks h to outlive its flight; false if it was already released.
+func (h *heldLock) keep(k bool) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kept = k
+	return !h.released
 }
 
 // NewTokenSource returns a token source that serves t until it nears
 // expiry and then refreshes it with r:
 //
 //   - a valid token is served with one atomic load, never behind a lock a
-//     refresh holds;
+//     refresh holds, and never after a store call once the store is
+//     healthy;
 //   - within opts.ExpireEarly of expiry the current token keeps being served
 //     while one background refresh runs on its own context; only callers
 //     whose token has expired wait, on that same refresh;
 //   - any number of concurrent callers cause one upstream call, and share
-//     its failure;
+//     its failure for the backoff that follows it (see Options.MaxBackoff);
 //   - a dead grant ([ErrInvalidGrant]) is remembered and returned at once
-//     until the store supplies a new token; temporary failures are retried in
-//     the background with backoff while the old token is still valid;
+//     until the store supplies a new token, which is looked for with a
+//     plain Load, backing off; temporary failures are retried in the
+//     background with backoff while the old token is still valid;
 //   - with opts.Store, the stored token replaces t when it is newer, and
-//     every new token is saved before it is handed out. If Save fails the new
-//     token (with its rotated refresh token) is still used, the failure goes
-//     to opts.OnError, and saving is retried.
+//     every new token is saved before it is handed out. A store that fails
+//     (Load, Lock or Save) never refuses a token that is still valid. If
+//     Save fails the new token (with its rotated refresh token) is still
+//     used, the failure goes to opts.OnError, and saving is retried with
+//     backoff;
+//   - with a store that is also a [Locker], the lock is held from before
+//     the refresh until the new token is saved — across retries of a
+//     failed save, which come on a timer even if nothing reads the token —
+//     so no other process refreshes with the refresh token
+//     this one has just used up. The guarantee is as strong as the lock:
+//     a lease that lapses (a holder paused past it, a Redis that restarts
+//     empty) lets another process in, and a store that forgets its token
+//     cannot say which refresh token is current.
 //
 // ctx supplies values (such as oauth2.HTTPClient) to refreshes; its
 // cancellation stops Token from waiting but does not cancel a refresh that
-// other callers share. The source returned is a *[TokenSource]; assert it
-// to use [TokenSource.TokenContext], which bounds one wait with a context.
-func NewTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Options) oauth2.TokenSource {
-	return newTokenSource(ctx, r, t, opts)
-}
-
-func newTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Options) *TokenSource {
+// other callers share. [TokenSource.TokenContext] bounds one wait with a
+// context of its own.
+func NewTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Options) *TokenSource {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -165,7 +237,7 @@ func newTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Opt
 	if opts != nil {
 		s.opts = *opts
 	}
-	if s.opts.ExpireEarly <= 0 {
+	if s.opts.ExpireEarly == 0 {
 		s.opts.ExpireEarly = defaultExpireEarly
 	}
 	if s.opts.MinValid <= 0 {
@@ -187,17 +259,22 @@ func newTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Opt
 	return s
 }
 
+// newTokenSource is NewTokenSource; tests written before it returned the
+// concrete type call it.
+func newTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Options) *TokenSource {
+	return NewTokenSource(ctx, r, t, opts)
+}
+
 // stateFor computes when t stops being served and when it is due.
 func (s *TokenSource) stateFor(t *oauth2.Token) *state {
 	st := &state{tok: t}
 	if t == nil || t.AccessToken == "" {
-		st.tok = t
 		st.expiry = time.Unix(0, 1) // not servable
 		return st
 	}
 	if !t.Expiry.IsZero() {
 		st.expiry = t.Expiry.Add(-s.opts.MinValid)
-		early := s.opts.ExpireEarly
+		early := max(s.opts.ExpireEarly, 0) // negative: early refresh is off
 		if life := time.Duration(t.ExpiresIn) * time.Second; life > 0 && early > life/2 {
 			// An ExpireEarly longer than half the lifetime would refresh
 			// at once, forever: refresh at half-life instead.
@@ -214,9 +291,19 @@ func (s *TokenSource) stateFor(t *oauth2.Token) *state {
 	return st
 }
 
-// servable reports whether st's token may be handed out at now.
-func (st *state) servable(now time.Time) bool {
-	return st.tok != nil && !st.load && (st.expiry.IsZero() || now.Before(st.expiry))
+// usable reports whether st's token may be handed out at now.
+func (st *state) usable(now time.Time) bool {
+	return st.tok != nil && (st.expiry.IsZero() || now.Before(st.expiry))
+}
+
+// servable reports whether st's token may be handed out at now without
+// reading the store first.
+func (st *state) servable(now time.Time) bool { return !st.load && st.usable(now) }
+
+// fresh reports whether nothing is to be done about st at now: its token
+// is servable, not yet due for refresh, and saved.
+func (st *state) fresh(now time.Time) bool {
+	return st.servable(now) && (st.refresh.IsZero() || now.Before(st.refresh)) && !st.unsaved
 }
 
 // Token returns a valid token, refreshing if needed. It implements
@@ -232,21 +319,44 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	st := s.cur.Load()
 	now := s.now()
 	if st.servable(now) {
-		if !st.due.IsZero() && !now.Before(st.due) && st.dead == nil && !s.flying.Load() {
+		if !st.due.IsZero() && !now.Before(st.due) && !s.flying.Load() {
 			s.background(now)
 		}
 		return st.tok, nil
 	}
-	if st.dead != nil && s.opts.Store == nil {
-		return nil, st.dead
+	f, err := s.join(now)
+	if f == nil {
+		return nil, err
 	}
-	f := s.start(false)
 	select {
 	case <-f.done:
-		return f.tok, f.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	if f.err != nil {
+		// A store that failed does not refuse a token the caller holds.
+		if st := s.cur.Load(); st.usable(s.now()) {
+			return st.tok, nil
+		}
+	}
+	return f.tok, f.err
+}
+
+// join returns the flight in progress, or starts one, or returns the
+// failure that expired callers share until the backoff after it ends.
+func (s *TokenSource) join(now time.Time) (*flight, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.flight != nil {
+		return s.flight, nil
+	}
+	if st := s.cur.Load(); st.dead != nil && s.opts.Store == nil {
+		return nil, st.dead
+	}
+	if s.failErr != nil && now.Before(s.failUntil) {
+		return nil, s.failErr
+	}
+	return s.startLocked(false), nil
 }
 
 // background starts a refresh unless one is in flight or a retry is not
@@ -257,20 +367,10 @@ func (s *TokenSource) background(now time.Time) {
 	if s.flight != nil {
 		return
 	}
-	if st := s.cur.Load(); now.Before(st.due) || st.dead != nil {
+	if st := s.cur.Load(); st.due.IsZero() || now.Before(st.due) || st.dead != nil && !st.unsaved {
 		return // a flight that just ended moved it
 	}
 	s.startLocked(true)
-}
-
-// start joins the flight in progress or starts one.
-func (s *TokenSource) start(bg bool) *flight {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.flight != nil {
-		return s.flight
-	}
-	return s.startLocked(bg)
 }
 
 func (s *TokenSource) startLocked(bg bool) *flight {
@@ -281,82 +381,270 @@ func (s *TokenSource) startLocked(bg bool) *flight {
 	return f
 }
 
-// run performs one flight: lock the store, load, refresh if still needed,
-// save, publish, unlock.
+// run performs flight f, abandoning it to its waiters once it outlives
+// RefreshTimeout.
 func (s *TokenSource) run(f *flight, bg bool) {
-	ctx := context.WithoutCancel(s.ctx)
+	base := context.WithoutCancel(s.ctx)
 	if s.opts.Now != nil {
-		ctx = wire.WithClock(ctx, s.opts.Now)
+		base = wire.WithClock(base, s.opts.Now)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.RefreshTimeout)
+	ctx, cancel := context.WithTimeout(base, s.opts.RefreshTimeout)
 	defer cancel()
-	unlock := func() {}
-	if l, ok := s.opts.Store.(Locker); ok {
-		if u, err := l.Lock(ctx); err != nil {
-			f.err = s.failed(&StoreError{Op: "lock", Err: err, temporary: ctx.Err() != nil})
-		} else {
-			unlock = u
-		}
-	}
-	if f.err == nil {
-		f.tok, f.err = s.refresh(ctx)
-	}
-
-	s.mu.Lock()
-	s.flight = nil
-	s.flying.Store(false)
-	if f.err == nil {
-		s.fails = 0
-	}
-	s.mu.Unlock()
-	close(f.done) // waiters go on while the store's lock is released
-	unlock()
-	if f.err != nil && bg {
-		s.report(f.err)
+	stop := context.AfterFunc(ctx, func() {
+		s.end(f, nil, &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrTemporary,
+			Cause: fmt.Errorf("abandoned after RefreshTimeout (%v): %w", s.opts.RefreshTimeout, context.DeadlineExceeded)}, bg, true)
+	})
+	tok, err := s.fly(ctx, base)
+	if stop() {
+		s.end(f, tok, ownTimeout(ctx, err), bg, false)
 	}
 }
 
-// refresh does the work of a flight, holding the store's lock if it has
-// one: load, refresh if still needed, save, publish.
-func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
-	store := s.opts.Store
-	st := s.cur.Load()
-	if store != nil {
-		stored, err := store.Load(ctx)
-		switch {
-		case err != nil:
-			s.report(&StoreError{Op: "load", Err: err})
-		case newer(stored, st.tok):
-			st = s.stateFor(stored)
-		}
-		if st.load {
-			next := *st
-			next.load = false
-			st = &next
-		}
-		s.cur.Store(st)
-	}
+// end ends flight f with its result, unless it has ended already: the
+// failure bookkeeping, then the waiters are released. The failure of an
+// abandoned flight is not shared: the next call may start a fresh one.
+func (s *TokenSource) end(f *flight, tok *oauth2.Token, err error, bg, abandoned bool) {
 	now := s.now()
-	if st.servable(now) && (st.refresh.IsZero() || now.Before(st.refresh)) {
-		if st.unsaved {
-			return st.tok, s.save(ctx, st)
-		}
-		return st.tok, nil // another process refreshed, or nothing was due
+	s.mu.Lock()
+	if f.ended {
+		s.mu.Unlock()
+		return
 	}
-	if st.dead != nil {
-		return nil, st.dead
-	}
-	tok, err := s.r.Refresh(ctx, st.tok)
-	switch {
-	case err != nil:
-	case tok == nil || tok.AccessToken == "":
-		err = &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrBadResponse, Cause: errors.New("refresher returned no access token")}
-	case !tok.Expiry.IsZero() && !s.now().Before(tok.Expiry):
-		err = &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrBadResponse, Cause: errors.New("refresher returned an expired token")}
+	f.ended, f.tok, f.err = true, tok, err
+	if s.flight == f {
+		s.flight = nil
+		s.flying.Store(false)
 	}
 	if err != nil {
-		return nil, s.failed(ownTimeout(ctx, err))
+		s.fails++
+		d := s.backoff(s.fails)
+		if !abandoned {
+			s.failErr, s.failUntil = err, now.Add(d)
+		}
+		st := *s.cur.Load()
+		if errors.Is(err, ErrInvalidGrant) {
+			st.dead = err
+		} else {
+			st.due = now.Add(d)
+		}
+		s.cur.Store(&st)
+	} else {
+		s.fails, s.failErr = 0, nil
 	}
+	s.mu.Unlock()
+	close(f.done)
+	if err != nil && bg {
+		s.report(err)
+	}
+}
+
+// fly does the work of a flight: load, lock, load again, refresh if still
+// needed, save, unlock. A store that is healthy and a token that is fresh
+// cost one Load and no lock.
+func (s *TokenSource) fly(ctx, base context.Context) (*oauth2.Token, error) {
+	store := s.opts.Store
+	if store == nil {
+		return s.refresh(ctx, s.cur.Load(), nil)
+	}
+	s.mu.Lock()
+	h := s.hold
+	s.hold = nil
+	s.mu.Unlock()
+	if h != nil && !h.keep(false) {
+		h = nil // lost at the previous flight's timeout
+	}
+	var st *state
+	if h == nil {
+		// A plain load notices another process's token without the lock.
+		if st = s.load(ctx); st.fresh(s.now()) {
+			return st.tok, nil
+		} else if st.dead != nil && !st.unsaved {
+			return nil, st.dead
+		}
+		var err error
+		if h, err = s.lock(ctx, base); err != nil {
+			return nil, err
+		}
+	} else {
+		context.AfterFunc(ctx, func() { s.lapse(h) })
+	}
+	if h != nil {
+		st = s.load(ctx) // another process may have refreshed while we waited
+	}
+	if st.fresh(s.now()) {
+		h.release()
+		return st.tok, nil
+	}
+	if err := s.lost(st); err != nil {
+		h.release()
+		return nil, err
+	}
+	return s.refresh(ctx, st, h)
+}
+
+// lapse releases h at a flight's timeout unless the flight kept it.
+func (s *TokenSource) lapse(h *heldLock) {
+	h.mu.Lock()
+	kept := h.kept
+	h.mu.Unlock()
+	if !kept {
+		h.release()
+	}
+}
+
+// lock takes the store's lock on a context of its own, which ends at ctx's
+// timeout unless the flight keeps the lock.
+func (s *TokenSource) lock(ctx, base context.Context) (*heldLock, error) {
+	l, ok := s.opts.Store.(Locker)
+	if !ok {
+		return nil, nil
+	}
+	lctx, cancel := context.WithCancel(base)
+	h := &heldLock{cancel: cancel}
+	context.AfterFunc(ctx, func() { s.lapse(h) })
+	u, err := l.Lock(lctx)
+	if err != nil {
+		h.release()
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, &StoreError{Op: "lock", Err: err}
+	}
+	h.mu.Lock()
+	h.unlock = u
+	released := h.released
+	h.mu.Unlock()
+	if released { // the timeout came as the lock was taken
+		u()
+		return nil, &StoreError{Op: "lock", Err: context.DeadlineExceeded}
+	}
+	return h, nil
+}
+
+// load reads the store, adopts its token when newer and publishes the
+// result; a failed load is reported and leaves the token in memory.
+func (s *TokenSource) load(ctx context.Context) *state {
+	stored, err := s.opts.Store.Load(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.cur.Load()
+	switch {
+	case err != nil:
+		defer s.report(&StoreError{Op: "load", Err: err})
+	case stored == nil:
+		if s.had && s.emptySince.IsZero() {
+			s.emptySince = s.now()
+		}
+	default:
+		s.had, s.emptySince = true, time.Time{}
+		if newer(stored, st.tok) {
+			st = s.stateFor(stored)
+		}
+	}
+	if st.load {
+		next := *st
+		next.load = false
+		st = &next
+	}
+	if st.fresh(s.now()) {
+		next := *st
+		next.due = next.refresh // a retry that was due is done
+		st = &next
+	}
+	s.cur.Store(st)
+	return st
+}
+
+// errStoreLost is the cause of the error a flight returns while the store
+// has lost the token it held.
+var errStoreLost = errors.New("the store lost the token it held (restarted empty?): waiting for the process holding the newest token to save it again")
+
+// lost returns a temporary error when refreshing st's token would use a
+// refresh token the store no longer vouches for: the store held a token
+// and is now empty (a Redis restarted without persistence), and this
+// source's token is not one it has yet to save. The process that refreshed
+// last saves its token again on its next retry; until MaxBackoff has
+// passed — the longest that retry waits — no other process refreshes from
+// its own, possibly used-up, refresh token. After that the token in memory
+// is the best there is.
+func (s *TokenSource) lost(st *state) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st.unsaved || s.emptySince.IsZero() || !s.now().Before(s.emptySince.Add(s.opts.MaxBackoff)) {
+		return nil
+	}
+	return &StoreError{Op: "load", Err: errStoreLost, temporary: true}
+}
+
+// refresh refreshes st's token unless only saving it is due, and saves
+// the result holding h, the store's lock. A failed save keeps h for the
+// next flight.
+func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock) (*oauth2.Token, error) {
+	store := s.opts.Store
+	now := s.now()
+	if !st.servable(now) || !st.refresh.IsZero() && !now.Before(st.refresh) {
+		if st.dead != nil {
+			h.release()
+			return nil, st.dead
+		}
+		tok, err := s.r.Refresh(ctx, st.tok)
+		switch {
+		case err != nil:
+		case tok == nil || tok.AccessToken == "":
+			err = &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrBadResponse, Cause: errors.New("refresher returned no access token")}
+		case !tok.Expiry.IsZero() && !s.now().Before(tok.Expiry):
+			err = &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrBadResponse, Cause: errors.New("refresher returned an expired token")}
+		}
+		if err != nil {
+			h.release()
+			return nil, err
+		}
+		st = s.next(st, tok, now)
+	}
+	if store == nil {
+		s.publish(ctx, st)
+		return st.tok, nil
+	}
+	if ctx.Err() != nil {
+		// Abandoned while refreshing: keep the token (its refresh token
+		// may be the only live one) for a later flight to save.
+		h.release()
+		s.publish(ctx, st)
+		return st.tok, nil
+	}
+	err := store.Save(ctx, st.tok)
+	s.mu.Lock()
+	next := *st
+	next.unsaved = err != nil
+	if err == nil {
+		s.saveFails, s.had, s.emptySince = 0, true, time.Time{}
+		next.due = next.refresh
+	} else {
+		s.saveFails++
+		wait := s.backoff(s.saveFails)
+		next.due = s.now().Add(wait)
+		if !next.refresh.IsZero() && next.refresh.Before(next.due) {
+			next.due = next.refresh
+		}
+		if h != nil && !errors.Is(err, ErrLockLost) && ctx.Err() == nil && h.keep(true) {
+			s.hold = h // no other process refreshes from the stale store
+			h = nil
+			// The retry must come even if no one reads: others wait
+			// for this lock.
+			time.AfterFunc(wait, func() { s.background(s.now()) })
+		}
+	}
+	s.mu.Unlock()
+	h.release()
+	if err != nil {
+		s.report(&StoreError{Op: "save", Err: err})
+	}
+	s.publish(ctx, &next)
+	return next.tok, nil
+}
+
+// next is the state of tok, which refreshing st's token gave at now.
+func (s *TokenSource) next(st *state, tok *oauth2.Token, now time.Time) *state {
 	if tok.ExpiresIn == 0 && !tok.Expiry.IsZero() {
 		// Record the lifetime (x/oauth2's clientcredentials leaves it out):
 		// the half-life rule in stateFor needs it, in every process that
@@ -366,6 +654,7 @@ func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
 		tok = &c
 	}
 	next := s.stateFor(tok)
+	next.unsaved = s.opts.Store != nil
 	if same := st.tok != nil && tok.AccessToken == st.tok.AccessToken; same || !next.servable(now) {
 		// The refresh gave the same token again (Douyin's stable client
 		// token does so while it lives) or one with less than MinValid
@@ -377,53 +666,34 @@ func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
 		}
 		next.expiry, next.refresh, next.due = end, end, end
 	}
-	if store != nil {
-		// Saved before it is handed out; kept even when saving fails.
-		return tok, s.save(ctx, next)
-	}
-	s.cur.Store(next)
-	return tok, nil
+	return next
 }
 
-// save stores st's token and publishes st. A failed save is reported, not
-// returned: the token is good and is handed out; the state is marked
-// unsaved and due again soon so that saving is retried.
-func (s *TokenSource) save(ctx context.Context, st *state) error {
-	err := s.opts.Store.Save(ctx, st.tok)
-	next := *st
-	next.unsaved = err != nil
-	if err != nil {
-		retry := s.now().Add(s.backoff())
-		if next.due.IsZero() || retry.Before(next.due) {
-			next.due = retry
-		}
-		s.report(&StoreError{Op: "save", Err: err})
-	}
-	s.cur.Store(&next)
-	return nil
-}
-
-// failed records a failed refresh: a dead grant is remembered; a temporary
-// failure pushes the next background attempt out with backoff.
-func (s *TokenSource) failed(err error) error {
-	st := *s.cur.Load()
-	if errors.Is(err, ErrInvalidGrant) {
-		st.dead = err
-	} else {
-		st.due = s.now().Add(s.backoff())
-	}
-	s.cur.Store(&st)
-	return err
-}
-
-// backoff counts a failure and returns how long to wait before the next
-// background attempt: 1s, 2s, 4s, … up to MaxBackoff.
-func (s *TokenSource) backoff() time.Duration {
+// publish makes st current. A flight abandoned at its timeout (ctx done)
+// only publishes a token newer than the current one, which a later flight
+// saves.
+func (s *TokenSource) publish(ctx context.Context, st *state) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d := minBackoff << min(s.fails, 20)
-	s.fails++
-	return min(d, s.opts.MaxBackoff)
+	if ctx.Err() != nil {
+		if !newer(st.tok, s.cur.Load().tok) {
+			return
+		}
+		c := *st
+		c.unsaved = s.opts.Store != nil
+		if c.unsaved {
+			c.due = s.now()
+		}
+		st = &c
+	}
+	s.cur.Store(st)
+}
+
+// backoff returns how long to wait after the nth consecutive failure: 1s,
+// 2s, 4s, … up to MaxBackoff, less up to a quarter at random.
+func (s *TokenSource) backoff(n int) time.Duration {
+	d := min(minBackoff<<min(max(n-1, 0), 20), s.opts.MaxBackoff)
+	return d - time.Duration(rand.Int64N(int64(d/4)+1))
 }
 
 func (s *TokenSource) report(err error) {
@@ -431,7 +701,7 @@ func (s *TokenSource) report(err error) {
 		s.opts.OnError(err)
 		return
 	}
-	log.Printf("oauth2x: %v", err)
+	slog.Warn("oauth2x: token source", "err", err)
 }
 
 // newer reports whether a (from the store) should replace b (in memory):
@@ -452,21 +722,24 @@ func newer(a, b *oauth2.Token) bool {
 }
 
 // StoreError is a failure of the token store; it says which operation
-// failed. Save failures reach [Options.OnError]; lock failures are returned.
+// failed. Load and Save failures reach [Options.OnError]; a lock failure,
+// or a store found to have lost the token it held, is returned to callers
+// whose token has expired, and is temporary.
 type StoreError struct {
 	Op  string // "load", "save", "lock" or "delete"
 	Err error
 
-	temporary bool // the lock was not had within RefreshTimeout
+	temporary bool // a load that found the store had lost its token
 }
 
 // Error names the store operation and its failure.
 func (e *StoreError) Error() string { return "oauth2x: token store " + e.Op + ": " + e.Err.Error() }
 
-// Unwrap returns the store's own error, and [ErrTemporary] when the lock
-// was not had within Options.RefreshTimeout.
+// Unwrap returns the store's own error, and [ErrTemporary] for a lock
+// that was not had or a store that lost its token: retrying later may
+// succeed.
 func (e *StoreError) Unwrap() []error {
-	if e.temporary {
+	if e.Op == "lock" || e.temporary {
 		return []error{e.Err, ErrTemporary}
 	}
 	return []error{e.Err}

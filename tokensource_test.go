@@ -448,13 +448,7 @@ func confTestCancellation(t *testing.T, w *confWorld) {
 	}
 
 	// A caller's cancellation ends its wait, not the refresh others share.
-	src := oauth2x.NewTokenSource(w.ctx, w.refresher, confExpired(tok), nil)
-	cs, ok := src.(interface {
-		TokenContext(context.Context) (*oauth2.Token, error)
-	})
-	if !ok {
-		t.Fatal("NewTokenSource has no TokenContext")
-	}
+	cs := oauth2x.NewTokenSource(w.ctx, w.refresher, confExpired(tok), nil)
 	ctx, cancel = context.WithCancel(w.ctx)
 	go func() { <-entered; cancel() }()
 	if _, err := cs.TokenContext(ctx); !errors.Is(err, context.Canceled) {
@@ -462,7 +456,7 @@ func confTestCancellation(t *testing.T, w *confWorld) {
 	}
 	before := w.calls(w.refreshPath)
 	unblock()
-	nt, err := src.Token()
+	nt, err := cs.Token()
 	if err != nil || nt.AccessToken == tok.AccessToken {
 		t.Fatalf("after the wait was cancelled the refresh still completes: %v %+v", err, nt)
 	}

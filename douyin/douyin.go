@@ -13,12 +13,8 @@ package douyin
 
 import (
 	"context"
-	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -200,107 +196,6 @@ func (c *Config) ClientTokenRefresher(stable bool) oauth2x.Refresher {
 // OpenID returns the open_id the token answer carried: the user's id for
 // this app, which most Douyin APIs need.
 func OpenID(t *oauth2.Token) string { return bytedance.OpenID(t) }
-
-// Renewing is an [oauth2x.Refresher] that also renews the refresh token
-// when it is within Within of its expiry, so that a user's grant outlives
-// the refresh token's 30 days (five times at most). Use it with
-// oauth2x.NewTokenSource; it is opt-in because renewing needs the
-// renew_refresh_token permission.
-//
-// Refresh refreshes first and renews second, so that no failure can leave
-// the token source holding a refresh token that renewal killed. A failed
-// renewal does not fail the refresh: the refreshed token is returned and
-// the failure goes to OnError. When Douyin refuses for good (10020, the
-// limit of five), OnError receives an [oauth2x.ErrInvalidGrant] error while
-// the refresh token still has Within left: time to ask the user to
-// authorize again, before anything stops working. A temporary failure is
-// retried an hour later.
-//
-// A Renewing is safe for concurrent use; it must not be copied after first
-// use.
-type Renewing struct {
-	// Config is the app. Required.
-	Config *Config
-	// Within is how long before the refresh token's expiry it is renewed.
-	// Optional; zero means 5 days.
-	Within time.Duration
-	// OnError is told of every failed renewal. Optional; nil logs it with
-	// log/slog at warning level.
-	OnError func(error)
-	// Now is the clock. Optional; nil means time.Now.
-	Now func() time.Time
-
-	mu       sync.Mutex // guards the fields below
-	failedRT string     // the refresh token whose renewal failed last
-	retryAt  time.Time  // when to try renewing failedRT again; zero: never
-}
-
-const renewRetry = time.Hour
-
-func (r *Renewing) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
-}
-
-func (r *Renewing) window() time.Duration {
-	if r.Within > 0 {
-		return r.Within
-	}
-	return 5 * 24 * time.Hour
-}
-
-// RefreshDue returns when t's refresh token enters the renewal window, or,
-// after a failed renewal of it, when to try again; the zero time once
-// Douyin has refused it for good.
-func (r *Renewing) RefreshDue(t *oauth2.Token) time.Time {
-	exp := oauth2x.RefreshExpiry(t)
-	if exp.IsZero() || t == nil {
-		return time.Time{}
-	}
-	due := exp.Add(-r.window())
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if t.RefreshToken == r.failedRT {
-		if r.retryAt.IsZero() || r.retryAt.After(exp) {
-			return time.Time{}
-		}
-		if r.retryAt.After(due) {
-			due = r.retryAt
-		}
-	}
-	return due
-}
-
-// Refresh refreshes the access token, then renews the refresh token if it
-// is due.
-func (r *Renewing) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
-	nt, err := r.Config.Refresh(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	if due := r.RefreshDue(nt); due.IsZero() || r.now().Before(due) {
-		return nt, nil
-	}
-	renewed, err := r.Config.RenewRefreshToken(ctx, nt)
-	if err == nil {
-		return renewed, nil
-	}
-	r.mu.Lock()
-	r.failedRT, r.retryAt = nt.RefreshToken, time.Time{}
-	if !errors.Is(err, oauth2x.ErrInvalidGrant) {
-		r.retryAt = r.now().Add(renewRetry)
-	}
-	r.mu.Unlock()
-	if r.OnError != nil {
-		r.OnError(err)
-	} else {
-		// The error names the provider and the call: no prefix of our own.
-		slog.Warn("refresh token renewal failed", "err", err)
-	}
-	return nt, nil
-}
 
 // Extra keys of Douyin tokens.
 const (

@@ -208,3 +208,39 @@ func TestRenewingKeepsRefreshedTokenWhenRenewFails(t *testing.T) {
 		t.Errorf("second try: %v, %v", renewed, err)
 	}
 }
+
+// TestRenewWindowGuard is the fault of a Within longer than the refresh
+// token's life (31 of 30 days): the window is capped at half the life, and
+// each refresh token is renewed once, so the five renewals are not spent
+// at once and nothing refreshes in a loop.
+func TestRenewWindowGuard(t *testing.T) {
+	fake, conf, ctx, clk, tok := clockedLogin(t)
+	r := &douyin.Renewing{Config: conf, Within: 31 * 24 * time.Hour, Now: clk.Now, OnError: func(err error) { t.Errorf("renewal: %v", err) }}
+	if due := r.RefreshDue(tok); clk.Now().After(due) {
+		t.Errorf("a fresh refresh token is due for renewal at once (due %v)", due)
+	}
+	// A refresher loop as a token source runs it: refresh whenever due,
+	// over 40 virtual days, a look every hour.
+	cur := tok
+	for range 40 * 24 {
+		clk.Add(time.Hour)
+		if due := r.RefreshDue(cur); !due.IsZero() && clk.Now().Before(due) && clk.Now().Before(cur.Expiry.Add(-time.Minute)) {
+			continue
+		}
+		nt, err := r.Refresh(ctx, cur)
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		cur = nt
+	}
+	renews, refreshes := fake.Calls(douyintest.RenewRefreshTokenPath), fake.Calls(douyintest.RefreshTokenPath)
+	t.Logf("FAULT 12 renew-window: %d renewals and %d refreshes in 40 virtual days with Within 31 days", renews, refreshes)
+	// Renewal at days 15 and 30 (half of each 30-day refresh token), and
+	// refreshes of the 15-day access token about as often.
+	if renews < 1 || renews > 3 {
+		t.Errorf("renewals in 40 days = %d, want 2 (one per refresh token at half-life)", renews)
+	}
+	if refreshes > 8 {
+		t.Errorf("refreshes in 40 days = %d, want a handful", refreshes)
+	}
+}

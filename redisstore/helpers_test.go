@@ -82,7 +82,7 @@ type redisServer struct {
 	port  int
 	extra []string
 
-	cmd    *exec.Cmd
+	cmd    *exec.Cmd // the running server; tests may signal it (SIGSTOP, SIGCONT)
 	out    *bytes.Buffer
 	exited chan struct{}
 }

@@ -620,7 +620,7 @@ func multiProcChild() int {
 			Now:         clk.Now,
 			ExpireEarly: early,
 			OnError:     func(err error) { fail(&res.BackgroundErrors, err) },
-		}).(*oauth2x.TokenSource)
+		})
 	}
 	sources := map[string]*oauth2x.TokenSource{
 		"user":   source(user, env("MP_USER_KEY"), mpUserEarly),

@@ -113,6 +113,9 @@ type Store struct {
 	key     string
 	lockKey string
 	opts    Options
+
+	mu    sync.Mutex // guards owner
+	owner string     // the lock's owner value while this Store holds it; Save is fenced by it
 }
 
 var (
@@ -209,16 +212,48 @@ func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) {
 // that is unknown, UnknownRefreshTTL after t's access token does; a token
 // with no expiry at all is kept without a TTL. A key is given at least a
 // minute.
+//
+// While this Store holds the lock, Save is fenced: it writes, in one
+// script, only if the lock still holds this holder's owner value, and
+// otherwise fails with an error matching [oauth2x.ErrLockLost] — a holder
+// whose lease lapsed never overwrites a newer token saved by the holder
+// after it. Without the lock (a first save after login) it writes
+// unconditionally.
 func (s *Store) Save(ctx context.Context, t *oauth2.Token) error {
 	data, err := oauth2x.MarshalToken(t)
 	if err != nil {
 		return err
 	}
-	if err := s.rdb.Set(ctx, s.key, data, s.ttl(t)).Err(); err != nil {
+	s.mu.Lock()
+	owner := s.owner
+	s.mu.Unlock()
+	if owner == "" {
+		err = s.rdb.Set(ctx, s.key, data, s.ttl(t)).Err()
+	} else {
+		var n int
+		n, err = fencedSaveScript.Run(ctx, s.rdb, []string{s.key, s.lockKey}, owner, data, s.ttl(t).Milliseconds()).Int()
+		if err == nil && n == 0 {
+			return &Error{Op: "save", Key: s.key, Temporary: true, Err: oauth2x.ErrLockLost}
+		}
+	}
+	if err != nil {
 		return s.fail(ctx, "save", err)
 	}
 	return nil
 }
+
+// fencedSaveScript sets KEYS[1] to ARGV[2] (with a TTL of ARGV[3] ms, none
+// when 0) only while the lock KEYS[2] holds the owner value ARGV[1].
+var fencedSaveScript = redis.NewScript(`
+if redis.call("GET", KEYS[2]) ~= ARGV[1] then
+	return 0
+end
+if tonumber(ARGV[3]) > 0 then
+	redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
+else
+	redis.call("SET", KEYS[1], ARGV[2])
+end
+return 1`)
 
 // ttl is the life Save gives t's key; 0 means none.
 func (s *Store) ttl(t *oauth2.Token) time.Duration {
@@ -257,6 +292,22 @@ if redis.call("GET", KEYS[1]) == ARGV[1] then
 end
 return 0`)
 
+// acquireScript takes the lock KEYS[1] for owner ARGV[1] with a lease of
+// ARGV[2] ms, or finds it already ours: a retried attempt whose first try
+// landed (go-redis retries after a timeout, say while Redis was paused)
+// then succeeds at once instead of waiting out its own lease.
+var acquireScript = redis.NewScript(`
+local v = redis.call("GET", KEYS[1])
+if v == ARGV[1] then
+	redis.call("PEXPIRE", KEYS[1], ARGV[2])
+	return 1
+end
+if v then
+	return 0
+end
+redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+return 1`)
+
 // Lock takes the store's lock, waiting until it is free or ctx is done. It
 // returns ctx's error when ctx ends first, and an error matching
 // oauth2x.ErrTemporary when Redis cannot be reached; it does not keep
@@ -264,10 +315,12 @@ return 0`)
 // the caller still owns it; calling it again does nothing.
 //
 // While held, the lock's lease (Options.LockTTL) is renewed in the
-// background. If the lease is lost anyway (Redis restarted without
-// persistence, or the holder was paused for longer than the lease), another
-// process may take the lock; this holder's unlock then leaves that lock
-// alone.
+// background until unlock is called or ctx is done: a holder stuck past
+// its context (oauth2x's RefreshTimeout) is not renewed, and its lock is
+// released then. If the lease is lost anyway (Redis restarted without
+// persistence, or the holder was paused for longer than the lease),
+// another process may take the lock; this holder's Save then fails with
+// oauth2x.ErrLockLost and its unlock leaves the other's lock alone.
 func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -275,7 +328,7 @@ func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
 	owner := newOwner()
 	wait := s.opts.MinPoll
 	for {
-		ok, err := s.rdb.SetNX(ctx, s.lockKey, owner, s.opts.LockTTL).Result()
+		n, err := acquireScript.Run(ctx, s.rdb, []string{s.lockKey}, owner, s.opts.LockTTL.Milliseconds()).Int()
 		if err != nil {
 			if mayHaveApplied(err) {
 				// The SET may have been applied with only its answer lost:
@@ -285,8 +338,8 @@ func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
 			}
 			return nil, s.fail(ctx, "lock", err)
 		}
-		if ok {
-			return s.held(owner), nil
+		if n == 1 {
+			return s.held(ctx, owner), nil
 		}
 		t := time.NewTimer(jitter(wait))
 		select {
@@ -299,10 +352,13 @@ func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
 	}
 }
 
-// held starts renewing owner's lease and returns the function that stops
-// renewing and releases it.
-func (s *Store) held(owner string) func() {
-	ctx, stop := context.WithCancel(context.Background())
+// held starts renewing owner's lease until unlock or until lockCtx is
+// done, and returns the function that stops renewing and releases it.
+func (s *Store) held(lockCtx context.Context, owner string) func() {
+	s.mu.Lock()
+	s.owner = owner
+	s.mu.Unlock()
+	ctx, stop := context.WithCancel(lockCtx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -326,13 +382,20 @@ func (s *Store) held(owner string) func() {
 		}
 	}()
 	var once sync.Once
-	return func() {
+	unlock := func() {
 		once.Do(func() {
 			stop()
 			<-done
+			s.mu.Lock()
+			if s.owner == owner {
+				s.owner = ""
+			}
+			s.mu.Unlock()
 			s.release(owner)
 		})
 	}
+	context.AfterFunc(lockCtx, unlock) // not renewed past lockCtx: released then
+	return unlock
 }
 
 // release deletes the lock if owner holds it. Errors are dropped: the
@@ -371,7 +434,8 @@ func jitter(d time.Duration) time.Duration {
 	return d - time.Duration(q) + time.Duration(mrand.Int64N(2*q+1))
 }
 
-// Error is a Redis failure in a [Store] operation. errors.Is(err,
+// Error is a Redis failure in a [Store] operation, or a fenced Save refused
+// because the lock was lost (Err is oauth2x.ErrLockLost). errors.Is(err,
 // oauth2x.ErrTemporary) is true when trying again later may succeed — the
 // network, a timeout, a server loading its data or failing over — so
 // [oauth2x.IsTemporary] can tell an outage from a misconfiguration (wrong

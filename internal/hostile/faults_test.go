@@ -147,7 +147,11 @@ func TestEndpointDownThenBack(t *testing.T) {
 			early := oauth2x.NewTokenSource(ctx, conf, &soon, opts)
 			old := *tok
 			old.Expiry = time.Now().Add(-time.Minute)
-			expired := oauth2x.NewTokenSource(ctx, conf, &old, opts)
+			// The expired source's clock moves past the backoff that shares
+			// its failure with later callers.
+			var skew atomic.Int64
+			expired := oauth2x.NewTokenSource(ctx, conf, &old, &oauth2x.Options{OnError: sink.report,
+				Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
 
 			if mode == "503" {
 				for range 2 { // the early window's background refresh, then the expired caller
@@ -184,6 +188,10 @@ func TestEndpointDownThenBack(t *testing.T) {
 
 			down.Store(false)
 			before := fake.Calls(douyintest.RefreshTokenPath)
+			if _, err := expired.Token(); !oauth2x.IsTemporary(err) || fake.Calls(douyintest.RefreshTokenPath) != before {
+				t.Fatalf("expired token within the backoff: %v; want the shared failure, no refresh", err)
+			}
+			skew.Store(int64(time.Second)) // the first backoff is at most one second
 			got, err = expired.Token()
 			if err != nil || got.AccessToken == old.AccessToken {
 				t.Fatalf("expired token, endpoint back: %v, %v; want a new token on the next call", got, err)
@@ -271,7 +279,7 @@ func TestTokenSourceWaitsHonourContext(t *testing.T) {
 	old.Expiry = time.Now().Add(-time.Minute)
 	sctx, cancelSource := context.WithCancel(ctx)
 	src := oauth2x.NewTokenSource(sctx, conf, &old, nil)
-	cs := src.(wire.ContextSource)
+	var cs wire.ContextSource = src
 
 	wctx, cancel := context.WithCancel(ctx)
 	go func() { <-entered; cancel() }()
@@ -481,6 +489,7 @@ func TestStoreFailures(t *testing.T) {
 			t.Fatalf("refreshed %d times without the lock", n)
 		}
 		e.store.set(func(s *faultyStore) { s.failLock = false })
+		e.clk.add(time.Second) // past the backoff that shares the failure
 		got, err = e.src.Token()
 		if err != nil {
 			t.Fatalf("lock back: %v", err)
