@@ -26,8 +26,10 @@ func ExampleKindOf() {
 
 	_, direct := conf.TokenSource(ctx, tok).Token()
 
-	plain := &oauth2.Config{ClientID: conf.ClientKey, ClientSecret: conf.ClientSecret, Endpoint: conf.Endpoint}
-	bridged := context.WithValue(ctx, oauth2.HTTPClient, douyin.Bridge(conf.Endpoint, fake.Client()))
+	endpoint := conf.Endpoint
+	endpoint.AuthStyle = oauth2.AuthStyleInParams // one upstream call per token call, a failed one included
+	plain := &oauth2.Config{ClientID: conf.ClientKey, ClientSecret: conf.ClientSecret, Endpoint: endpoint}
+	bridged := context.WithValue(ctx, oauth2.HTTPClient, douyin.Bridge(endpoint, fake.Client()))
 	_, viaBridge := plain.TokenSource(bridged, tok).Token()
 
 	for _, err := range []error{direct, viaBridge} {
