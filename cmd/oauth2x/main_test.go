@@ -177,6 +177,12 @@ func storePath(env []string, name string) string {
 	return filepath.Join(getenv(env, "OAUTH2X_CONFIG_DIR"), name)
 }
 
+// accountPath is where the command keeps account's token at provider:
+// the file oauth2x.KeyedFileStore names for the key account.
+func accountPath(env []string, provider, account string) string {
+	return oauth2x.NewKeyedFileStore(storePath(env, provider)).File(account).Path
+}
+
 func readStored(t *testing.T, path string) *oauth2.Token {
 	t.Helper()
 	tok, err := oauth2x.NewFileStore(path).Load(context.Background())
@@ -260,7 +266,7 @@ func TestWalkthrough(t *testing.T) {
 		if _, ok := conf.(clientTokener); ok {
 			steps = append(steps, "client token")
 		}
-		steps = append(steps, "stored")
+		steps = append(steps, "stored", "second user")
 		lines := strings.Split(strings.TrimSpace(section), "\n")[1:]
 		if len(lines) != len(steps) {
 			t.Errorf("%s: %d steps printed, want %d:\n%s", p.name, len(lines), len(steps), section)
@@ -293,7 +299,7 @@ func TestLoginTokenRefreshRenewLogout(t *testing.T) {
 	defer fake.Close()
 	fake.SetRotate(true)
 	env := environ(t, "OAUTH2X_DOUYIN_CLIENT_KEY="+fake.ClientKey, "OAUTH2X_DOUYIN_CLIENT_SECRET="+fake.ClientSecret)
-	path := storePath(env, "douyin.json")
+	path := accountPath(env, "douyin", "default")
 
 	// login, with the endpoint as a flag.
 	r := start(t, env, "login", "douyin", "--endpoint", fake.URL, "--scope", "user_info,video.list")
@@ -419,7 +425,7 @@ func TestBadClientSecret(t *testing.T) {
 		code = hops[0].Query().Get("code")
 	}
 	check("login", r.wait(t), code)
-	if _, err := os.Stat(storePath(env, "douyin.json")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(accountPath(env, "douyin", "default")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a token was saved: %v", err)
 	}
 
@@ -455,7 +461,7 @@ func saveExpired(t *testing.T, path string, tok *oauth2.Token) {
 
 func TestDeadGrantSaysLogIn(t *testing.T) {
 	fake, env := loggedIn(t)
-	path := storePath(env, "douyin.json")
+	path := accountPath(env, "douyin", "default")
 	tok := readStored(t, path)
 	fake.Revoke(douyintest.DefaultOpenID)
 	saveExpired(t, path, tok)
@@ -489,7 +495,7 @@ func TestProcessesShareOneRefreshAndOneClientToken(t *testing.T) {
 	fake := douyintest.NewServer()
 	defer fake.Close()
 	env := douyinEnv(t, fake)
-	path := storePath(env, "douyin.json")
+	path := accountPath(env, "douyin", "default")
 	conf := fake.Config("http://127.0.0.1/callback")
 	tok, err := conf.Exchange(context.Background(), fake.IssueCode("user_info"))
 	if err != nil {
@@ -540,7 +546,7 @@ func TestEveryProviderRoundTrip(t *testing.T) {
 			if o := r.wait(t); o.code != exitOK || !strings.Contains(o.stdout, p.name+": logged in") {
 				t.Fatalf("login: exit %d\n%s", o.code, o.all())
 			}
-			path := storePath(env, p.name+".json")
+			path := accountPath(env, p.name, "default")
 			stored := readStored(t, path)
 
 			o := run(t, env, "token", p.name)
