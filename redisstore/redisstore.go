@@ -14,6 +14,13 @@
 //	src := oauth2x.NewTokenSource(ctx, conf, nil, &oauth2x.Options{Store: store})
 //	tok, err := src.Token()
 //
+// For many users, a [*KeyedStore] ([NewKeyed]) is an [oauth2x.KeyedStore]
+// and [oauth2x.KeyedLocker] for [oauth2x.NewTokens]: one Redis key and one
+// lock per user key, run by the same code as a Store's.
+//
+//	tokens := oauth2x.NewTokens(conf, redisstore.NewKeyed(rdb, "douyin", conf.ClientKey, nil), nil)
+//	// Login callback: tokens.Put(ctx, userID, tok). Any replica: tokens.Token(ctx, userID).
+//
 // The token is stored as the JSON of [oauth2x.MarshalToken], so the extras
 // the library relies on (open_id, the refresh token's expiry, scope) survive.
 // Its key expires a while after the refresh token does (see [Options]), so
