@@ -150,22 +150,26 @@ func (c *cli) logout(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	stores := []*tokenFile{users.file(*account)}
 	var deleted []string
-	for i := 0; i < len(stores); i++ {
-		store := stores[i]
+	del := func(store *tokenFile) error {
 		if _, err := os.Stat(store.Path); err == nil {
 			deleted = append(deleted, store.Path)
 		}
 		if err := store.Delete(); err != nil {
 			return fmt.Errorf("%s: deleting %s: %w", p.name, store.Path, err)
 		}
-		if i == 0 && !users.any() {
-			cs, err := c.clientStore(p)
-			if err != nil {
-				return err
-			}
-			stores = append(stores, cs)
+		return nil
+	}
+	if err := del(users.file(*account)); err != nil {
+		return err
+	}
+	if !users.any() { // the last account: the app's client token goes too
+		cs, err := c.clientStore(p)
+		if err != nil {
+			return err
+		}
+		if err := del(cs); err != nil {
+			return err
 		}
 	}
 	if len(deleted) == 0 {
