@@ -670,16 +670,18 @@ func TestKeyedSaveFencedPerKey(t *testing.T) {
 	a, b := newKeyed(t, addr, app, nil), newKeyed(t, addr, app, nil)
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
-	unlock1, err := a.Lock(ctx, "k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock1()
+	// k2 first: a store that kept one owner value for all its locks would
+	// fence k2's save with k1's.
 	unlock2, err := a.Lock(ctx, "k2")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unlock2()
+	unlock1, err := a.Lock(ctx, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock1()
 	rdb.Del(ctx, a.Key("k1")+":lock") // a's lease on k1 is gone
 	unlockB, err := b.Lock(ctx, "k1")
 	if err != nil {
