@@ -43,6 +43,7 @@ func main() {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer c.Close()
 	fmt.Printf("%T\n", redisstore.New(c, redisstore.Key("douyin", "app", "user"), nil))
+	_ = redisstore.NewKeyed(c, "douyin", "app", nil).Store("user")
 }
 GO
 	out=$(cd "$tmp" && GOFLAGS=-mod=mod GOWORK=off go run .)

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -23,6 +24,47 @@ func ExampleKey() {
 	// oauth2x:{douyin:aw05az2qjv4hg5ti:_000HgDBHlj0-fc0dHBA}
 	// oauth2x:{douyin:aw05az2qjv4hg5ti}
 	// oauth2x:{douyin:aw05az2qjv4hg5ti}:lock
+}
+
+func ExampleKeyedStore_Key() {
+	store := redisstore.NewKeyed(nil, "douyin", "aw05az2qjv4hg5ti", nil)
+	fmt.Println(store.Key("_000HgDBHlj0-fc0dHBA")) // the same key as Key's
+	fmt.Println(store.Key("tenant:7/{user}"))      // any string: escaped, one hash tag
+	fmt.Println(store.Store("alice").LockKey())
+	// Output:
+	// oauth2x:{douyin:aw05az2qjv4hg5ti:_000HgDBHlj0-fc0dHBA}
+	// oauth2x:{douyin:aw05az2qjv4hg5ti:tenant%3A7/%7Buser%7D}
+	// oauth2x:{douyin:aw05az2qjv4hg5ti:alice}:lock
+}
+
+// Every replica of a service with many users runs this: one
+// oauth2x.Tokens per provider over a KeyedStore, which refreshes each
+// user's token once per expiry between all replicas. (Not run: it needs a
+// Redis server.)
+func ExampleNewKeyed() {
+	ctx := context.Background()
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{os.Getenv("REDIS_ADDR")}})
+	conf := &douyin.Config{ClientKey: os.Getenv("DOUYIN_CLIENT_KEY"), ClientSecret: os.Getenv("DOUYIN_CLIENT_SECRET")}
+	tokens := oauth2x.NewTokens(conf, redisstore.NewKeyed(rdb, "douyin", conf.ClientKey, nil), &oauth2x.Options{
+		OnError: func(err error) { log.Printf("douyin token: %v", err) },
+	})
+
+	// The login callback: saved to Redis before Put returns.
+	http.HandleFunc("/callback", func(w http.ResponseWriter, r *http.Request) {
+		tok, err := conf.Exchange(r.Context(), r.FormValue("code"))
+		if err == nil {
+			err = tokens.Put(r.Context(), douyin.OpenID(tok), tok)
+		}
+		if err != nil {
+			http.Error(w, "login failed", http.StatusBadGateway)
+		}
+	})
+	// Any request, on any replica, for a signed-in user.
+	tok, err := tokens.Token(ctx, "_000HgDBHlj0-fc0dHBA")
+	if errors.Is(err, oauth2x.ErrNoToken) || errors.Is(err, oauth2x.ErrInvalidGrant) {
+		return // send the user to log in
+	}
+	_ = tok
 }
 
 // Every replica of a service runs this: the replicas share the app's

@@ -14,6 +14,13 @@
 //	src := oauth2x.NewTokenSource(ctx, conf, nil, &oauth2x.Options{Store: store})
 //	tok, err := src.Token()
 //
+// For many users, a [*KeyedStore] ([NewKeyed]) is an [oauth2x.KeyedStore]
+// and [oauth2x.KeyedLocker] for [oauth2x.NewTokens]: one Redis key and one
+// lock per user key, run by the same code as a Store's.
+//
+//	tokens := oauth2x.NewTokens(conf, redisstore.NewKeyed(rdb, "douyin", conf.ClientKey, nil), nil)
+//	// Login callback: tokens.Put(ctx, userID, tok). Any replica: tokens.Token(ctx, userID).
+//
 // The token is stored as the JSON of [oauth2x.MarshalToken], so the extras
 // the library relies on (open_id, the refresh token's expiry, scope) survive.
 // Its key expires a while after the refresh token does (see [Options]), so
@@ -107,15 +114,11 @@ type Options struct {
 }
 
 // Store is an [oauth2x.Store] and [oauth2x.Locker] holding one token in
-// one Redis key. It is safe for concurrent use; make one with [New].
+// one Redis key. It is safe for concurrent use; make one with [New], or
+// with [KeyedStore.Store] for one key of a keyed store.
 type Store struct {
-	rdb     redis.UniversalClient
-	key     string
-	lockKey string
-	opts    Options
-
-	mu    sync.Mutex // guards owner
-	owner string     // the lock's owner value while this Store holds it; Save is fenced by it
+	l   *lease
+	key string
 }
 
 var (
@@ -127,11 +130,26 @@ var (
 // key+":lock". Build key with [Key] so that both are in one Redis Cluster
 // hash slot. opts may be nil.
 func New(client redis.UniversalClient, key string, opts *Options) *Store {
-	s := &Store{rdb: client, key: key, lockKey: key + ":lock"}
+	return &Store{l: newLease(client, opts), key: key}
+}
+
+// lease is the code [Store] and [KeyedStore] share: one Redis client, the
+// options, and the locks held through it, whose owner values fence Save.
+// It is safe for concurrent use.
+type lease struct {
+	rdb  redis.UniversalClient
+	opts Options
+
+	mu     sync.Mutex        // guards owners
+	owners map[string]string // lock key → its owner value, while held through this lease
+}
+
+func newLease(client redis.UniversalClient, opts *Options) *lease {
+	l := &lease{rdb: client, owners: map[string]string{}}
 	if opts != nil {
-		s.opts = *opts
+		l.opts = *opts
 	}
-	o := &s.opts
+	o := &l.opts
 	if o.LockTTL <= 0 {
 		o.LockTTL = DefaultLockTTL
 	}
@@ -151,8 +169,11 @@ func New(client redis.UniversalClient, key string, opts *Options) *Store {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return s
+	return l
 }
+
+// lockKey is the key of the lock of the token in key.
+func lockKey(key string) string { return key + ":lock" }
 
 // Key returns the Redis key of a token:
 //
@@ -172,18 +193,19 @@ func New(client redis.UniversalClient, key string, opts *Options) *Store {
 // so that distinct arguments never make the same key and a "}" in a user
 // id cannot end the tag early.
 func Key(provider, clientKey, user string) string {
-	var b strings.Builder
-	b.WriteString("oauth2x:{")
-	b.WriteString(escape(provider))
-	b.WriteByte(':')
-	b.WriteString(escape(clientKey))
-	if user != "" {
-		b.WriteByte(':')
-		b.WriteString(escape(user))
+	if user == "" {
+		return appKey(provider, clientKey) + "}"
 	}
-	b.WriteByte('}')
-	return b.String()
+	return userKeyPrefix(provider, clientKey) + escape(user) + "}"
 }
+
+// appKey is a key up to its closing brace.
+func appKey(provider, clientKey string) string {
+	return "oauth2x:{" + escape(provider) + ":" + escape(clientKey)
+}
+
+// userKeyPrefix is what every user's key of one application starts with.
+func userKeyPrefix(provider, clientKey string) string { return appKey(provider, clientKey) + ":" }
 
 var keyEscaper = strings.NewReplacer("%", "%25", ":", "%3A", "{", "%7B", "}", "%7D")
 
@@ -193,16 +215,18 @@ func escape(s string) string { return keyEscaper.Replace(s) }
 func (s *Store) Key() string { return s.key }
 
 // LockKey returns the Redis key of the lock: Key()+":lock".
-func (s *Store) LockKey() string { return s.lockKey }
+func (s *Store) LockKey() string { return lockKey(s.key) }
 
 // Load returns the stored token, or (nil, nil) when there is none.
-func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) {
-	data, err := s.rdb.Get(ctx, s.key).Bytes()
+func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) { return s.l.load(ctx, s.key) }
+
+func (l *lease) load(ctx context.Context, key string) (*oauth2.Token, error) {
+	data, err := l.rdb.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, s.fail(ctx, "load", err)
+		return nil, l.fail(ctx, "load", key, err)
 	}
 	return oauth2x.UnmarshalToken(data)
 }
@@ -219,25 +243,28 @@ func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) {
 // whose lease lapsed never overwrites a newer token saved by the holder
 // after it. Without the lock (a first save after login) it writes
 // unconditionally.
-func (s *Store) Save(ctx context.Context, t *oauth2.Token) error {
+func (s *Store) Save(ctx context.Context, t *oauth2.Token) error { return s.l.save(ctx, s.key, t) }
+
+func (l *lease) save(ctx context.Context, key string, t *oauth2.Token) error {
 	data, err := oauth2x.MarshalToken(t)
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	owner := s.owner
-	s.mu.Unlock()
+	lk := lockKey(key)
+	l.mu.Lock()
+	owner := l.owners[lk]
+	l.mu.Unlock()
 	if owner == "" {
-		err = s.rdb.Set(ctx, s.key, data, s.ttl(t)).Err()
+		err = l.rdb.Set(ctx, key, data, l.ttl(t)).Err()
 	} else {
 		var n int
-		n, err = fencedSaveScript.Run(ctx, s.rdb, []string{s.key, s.lockKey}, owner, data, s.ttl(t).Milliseconds()).Int()
+		n, err = fencedSaveScript.Run(ctx, l.rdb, []string{key, lk}, owner, data, l.ttl(t).Milliseconds()).Int()
 		if err == nil && n == 0 {
-			return &Error{Op: "save", Key: s.key, Temporary: true, Err: oauth2x.ErrLockLost}
+			return &Error{Op: "save", Key: key, Temporary: true, Err: oauth2x.ErrLockLost}
 		}
 	}
 	if err != nil {
-		return s.fail(ctx, "save", err)
+		return l.fail(ctx, "save", key, err)
 	}
 	return nil
 }
@@ -256,24 +283,26 @@ end
 return 1`)
 
 // ttl is the life Save gives t's key; 0 means none.
-func (s *Store) ttl(t *oauth2.Token) time.Duration {
+func (l *lease) ttl(t *oauth2.Token) time.Duration {
 	var until time.Time
 	switch re := oauth2x.RefreshExpiry(t); {
 	case !re.IsZero():
-		until = re.Add(s.opts.ExpiryMargin)
+		until = re.Add(l.opts.ExpiryMargin)
 	case !t.Expiry.IsZero():
-		until = t.Expiry.Add(s.opts.UnknownRefreshTTL)
+		until = t.Expiry.Add(l.opts.UnknownRefreshTTL)
 	default:
 		return 0
 	}
-	return max(until.Sub(s.opts.Now()), minKeyTTL).Round(time.Millisecond)
+	return max(until.Sub(l.opts.Now()), minKeyTTL).Round(time.Millisecond)
 }
 
 // Delete removes the stored token. A missing key is not an error. It does
 // not touch the lock.
-func (s *Store) Delete(ctx context.Context) error {
-	if err := s.rdb.Del(ctx, s.key).Err(); err != nil {
-		return s.fail(ctx, "delete", err)
+func (s *Store) Delete(ctx context.Context) error { return s.l.del(ctx, s.key) }
+
+func (l *lease) del(ctx context.Context, key string) error {
+	if err := l.rdb.Del(ctx, key).Err(); err != nil {
+		return l.fail(ctx, "delete", key, err)
 	}
 	return nil
 }
@@ -321,25 +350,28 @@ return 1`)
 // persistence, or the holder was paused for longer than the lease),
 // another process may take the lock; this holder's Save then fails with
 // oauth2x.ErrLockLost and its unlock leaves the other's lock alone.
-func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
+func (s *Store) Lock(ctx context.Context) (unlock func(), err error) { return s.l.lock(ctx, s.key) }
+
+func (l *lease) lock(ctx context.Context, key string) (unlock func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	lk := lockKey(key)
 	owner := newOwner()
-	wait := s.opts.MinPoll
+	wait := l.opts.MinPoll
 	for {
-		n, err := acquireScript.Run(ctx, s.rdb, []string{s.lockKey}, owner, s.opts.LockTTL.Milliseconds()).Int()
+		n, err := acquireScript.Run(ctx, l.rdb, []string{lk}, owner, l.opts.LockTTL.Milliseconds()).Int()
 		if err != nil {
 			if mayHaveApplied(err) {
 				// The SET may have been applied with only its answer lost:
 				// release what may be ours rather than block everyone for
 				// a lease.
-				s.release(owner)
+				l.release(lk, owner)
 			}
-			return nil, s.fail(ctx, "lock", err)
+			return nil, l.fail(ctx, "lock", lk, err)
 		}
 		if n == 1 {
-			return s.held(ctx, owner), nil
+			return l.held(ctx, lk, owner), nil
 		}
 		t := time.NewTimer(jitter(wait))
 		select {
@@ -348,21 +380,22 @@ func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
 			return nil, ctx.Err()
 		case <-t.C:
 		}
-		wait = min(2*wait, s.opts.MaxPoll)
+		wait = min(2*wait, l.opts.MaxPoll)
 	}
 }
 
-// held starts renewing owner's lease until unlock or until lockCtx is
-// done, and returns the function that stops renewing and releases it.
-func (s *Store) held(lockCtx context.Context, owner string) func() {
-	s.mu.Lock()
-	s.owner = owner
-	s.mu.Unlock()
+// held starts renewing owner's lease of the lock lk until unlock or until
+// lockCtx is done, and returns the function that stops renewing and
+// releases it.
+func (l *lease) held(lockCtx context.Context, lk, owner string) func() {
+	l.mu.Lock()
+	l.owners[lk] = owner
+	l.mu.Unlock()
 	ctx, stop := context.WithCancel(lockCtx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		every := max(s.opts.LockTTL/3, time.Millisecond)
+		every := max(l.opts.LockTTL/3, time.Millisecond)
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
@@ -372,7 +405,7 @@ func (s *Store) held(lockCtx context.Context, owner string) func() {
 			case <-tick.C:
 			}
 			rctx, cancel := context.WithTimeout(ctx, every)
-			n, err := renewScript.Run(rctx, s.rdb, []string{s.lockKey}, owner, s.opts.LockTTL.Milliseconds()).Int()
+			n, err := renewScript.Run(rctx, l.rdb, []string{lk}, owner, l.opts.LockTTL.Milliseconds()).Int()
 			cancel()
 			if err == nil && n == 0 {
 				return // lost: someone else's lock now, or none
@@ -386,24 +419,24 @@ func (s *Store) held(lockCtx context.Context, owner string) func() {
 		once.Do(func() {
 			stop()
 			<-done
-			s.mu.Lock()
-			if s.owner == owner {
-				s.owner = ""
+			l.mu.Lock()
+			if l.owners[lk] == owner {
+				delete(l.owners, lk)
 			}
-			s.mu.Unlock()
-			s.release(owner)
+			l.mu.Unlock()
+			l.release(lk, owner)
 		})
 	}
 	context.AfterFunc(lockCtx, unlock) // not renewed past lockCtx: released then
 	return unlock
 }
 
-// release deletes the lock if owner holds it. Errors are dropped: the
+// release deletes the lock lk if owner holds it. Errors are dropped: the
 // lease ends the lock anyway.
-func (s *Store) release(owner string) {
+func (l *lease) release(lk, owner string) {
 	ctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
 	defer cancel()
-	_ = releaseScript.Run(ctx, s.rdb, []string{s.lockKey}, owner).Err()
+	_ = releaseScript.Run(ctx, l.rdb, []string{lk}, owner).Err()
 }
 
 // mayHaveApplied reports whether a command that failed with err may have
@@ -462,15 +495,11 @@ func (e *Error) Unwrap() error { return e.Err }
 // Is reports whether target is oauth2x.ErrTemporary and e is temporary.
 func (e *Error) Is(target error) bool { return e.Temporary && target == oauth2x.ErrTemporary }
 
-// fail wraps err from op; when ctx is done it returns ctx's error instead,
-// as the caller asked to stop.
-func (s *Store) fail(ctx context.Context, op string, err error) error {
+// fail wraps err from op on key; when ctx is done it returns ctx's error
+// instead, as the caller asked to stop.
+func (l *lease) fail(ctx context.Context, op, key string, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
-	}
-	key := s.key
-	if op == "lock" {
-		key = s.lockKey
 	}
 	return &Error{Op: op, Key: key, Temporary: temporary(err), Err: err}
 }

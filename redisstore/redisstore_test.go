@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x"
+	"github.com/oauth2x/oauth2x/internal/oauthtest"
 	"github.com/oauth2x/oauth2x/redisstore"
 )
 
@@ -474,4 +477,267 @@ func crashLockChild() int {
 	fmt.Println("locked")
 	io.Copy(io.Discard, os.Stdin) // until killed, or the parent goes away
 	return 0
+}
+
+// oddKeys are user keys that a careless encoding would confuse with each
+// other or with the application's key.
+var oddKeys = []string{"", "u", "U", "a:b", "a%3Ab", "a}b", "{a}", "}", "%", "a b\n", "用户", strings.Repeat("x", 500), "a:lock"}
+
+// TestKeyedKey: every key has a Redis key of its own, in a hash slot
+// shared with its lock and decided by that key alone; a non-empty key's
+// Redis key is the one Key makes, and the empty key is not the
+// application's.
+func TestKeyedKey(t *testing.T) {
+	ks := redisstore.NewKeyed(nil, "douyin", "app:1", nil)
+	seen := map[string]string{}
+	for _, k := range oddKeys {
+		rk := ks.Key(k)
+		if prev, dup := seen[rk]; dup {
+			t.Errorf("keys %q and %q share Redis key %s", prev, k, rk)
+		}
+		seen[rk] = k
+		if k != "" && rk != redisstore.Key("douyin", "app:1", k) {
+			t.Errorf("Key(%q) = %s, want Key's %s", k, rk, redisstore.Key("douyin", "app:1", k))
+		}
+		if slot(rk) != slot(rk+":lock") {
+			t.Errorf("key %q: token and lock in slots %d and %d", k, slot(rk), slot(rk+":lock"))
+		}
+		tag := rk[strings.IndexByte(rk, '{')+1 : len(rk)-1]
+		if strings.ContainsAny(tag, "{}") {
+			t.Errorf("key %q: hash tag %q is not the whole key", k, tag)
+		}
+	}
+	if ks.Key("") == redisstore.Key("douyin", "app:1", "") {
+		t.Error(`the empty key shares the application's client token key`)
+	}
+}
+
+// FuzzKeyedKey: for any two keys, their Redis keys differ, and each is
+// one hash tag that ends the key.
+func FuzzKeyedKey(f *testing.F) {
+	for _, k := range oddKeys {
+		f.Add(k, "a")
+	}
+	ks := redisstore.NewKeyed(nil, "p", "c", nil)
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ra, rb := ks.Key(a), ks.Key(b)
+		if a != b && ra == rb {
+			t.Fatalf("%q and %q share %s", a, b, ra)
+		}
+		i := strings.IndexByte(ra, '{')
+		if j := strings.IndexByte(ra[i+1:], '}'); i < 0 || i+1+j != len(ra)-1 {
+			t.Fatalf("%q: %s is not one hash tag to its end", a, ra)
+		}
+	})
+}
+
+// newKeyed returns a KeyedStore of an application no other test uses, on
+// a client of its own (another process, as far as Redis can tell), and
+// deletes its keys when the test ends.
+func newKeyed(t testing.TB, addr, app string, opts *redisstore.Options) *redisstore.KeyedStore {
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, _ := c.Keys(ctx, "oauth2x:{test:"+app+":*").Result()
+		for _, k := range keys {
+			c.Del(ctx, k)
+		}
+		c.Close()
+	})
+	return redisstore.NewKeyed(c, "test", app, opts)
+}
+
+func TestKeyedRoundTrip(t *testing.T) {
+	_, addr := sharedRedis(t)
+	ks := newKeyed(t, addr, randHex(6), nil)
+	ctx := context.Background()
+	now := time.Now()
+	for i, k := range oddKeys {
+		if err := ks.Save(ctx, k, tokenWithExtras(now, "at"+strconv.Itoa(i), "rt"+strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, k := range oddKeys {
+		got, err := ks.Load(ctx, k)
+		if err != nil || got == nil || got.AccessToken != "at"+strconv.Itoa(i) || oauth2x.RefreshExpiry(got).IsZero() {
+			t.Fatalf("Load(%q) = %v, %v; want at%d with its extras", k, got, err, i)
+		}
+		if st, err := ks.Store(k).Load(ctx); err != nil || st == nil || st.AccessToken != got.AccessToken {
+			t.Errorf("Store(%q).Load = %v, %v; want the keyed store's token", k, st, err)
+		}
+	}
+	if err := ks.Delete(ctx, "a:b"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ks.Load(ctx, "a:b"); got != nil || err != nil {
+		t.Errorf("after Delete: %v, %v; want nil, nil", got, err)
+	}
+	if got, err := ks.Load(ctx, "a%3Ab"); err != nil || got == nil {
+		t.Errorf("Delete of a:b took a%%3Ab along: %v, %v", got, err)
+	}
+	if err := ks.Delete(ctx, "never"); err != nil {
+		t.Errorf("Delete of an absent key: %v", err)
+	}
+}
+
+// TestKeyedLockPerKey: four stores (processes, as far as Redis can tell)
+// take the locks of three keys at random: never two holders of one key at
+// once; and a key held by one store does not hold up another key.
+func TestKeyedLockPerKey(t *testing.T) {
+	_, addr := sharedRedis(t)
+	app := randHex(6)
+	const stores, workers, rounds = 4, 6, 20
+	keys := []string{"a", "b", "a:b"}
+	var inside [3]atomic.Int64
+	var overlaps, total atomic.Int64
+	var wg sync.WaitGroup
+	ctx := context.Background()
+	for s := range stores {
+		ks := newKeyed(t, addr, app, &redisstore.Options{LockTTL: 10 * time.Second})
+		for w := range workers {
+			goGroup(&wg, func() {
+				for r := range rounds {
+					i := (s + w + r) % len(keys)
+					unlock, err := ks.Lock(ctx, keys[i])
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if inside[i].Add(1) != 1 {
+						overlaps.Add(1)
+					}
+					total.Add(1)
+					inside[i].Add(-1)
+					unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if n := overlaps.Load(); n != 0 {
+		t.Errorf("%d acquisitions while another holder of the key was inside", n)
+	}
+	if total.Load() != stores*workers*rounds {
+		t.Errorf("%d acquisitions, want %d", total.Load(), stores*workers*rounds)
+	}
+
+	// One store holds key a: another gets every other key at once, and a
+	// only once the first lets go.
+	a, b := newKeyed(t, addr, app, nil), newKeyed(t, addr, app, nil)
+	unlockA, err := a.Lock(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound, cancel := context.WithTimeout(ctx, 10*time.Second) // a bound only: these locks are free
+	defer cancel()
+	for _, k := range []string{"b", "a:b", "", "A"} {
+		u, err := b.Lock(bound, k)
+		if err != nil {
+			t.Fatalf("key %q while another store holds key a: %v", k, err)
+		}
+		u()
+	}
+	held, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if u, err := b.Lock(held, "a"); !errors.Is(err, context.DeadlineExceeded) {
+		if u != nil {
+			u()
+		}
+		t.Fatalf("key a while held elsewhere: %v, want its context's end", err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		u, err := b.Lock(bound, "a")
+		if err == nil {
+			u()
+		}
+		got <- err
+	}()
+	unlockA()
+	if err := <-got; err != nil {
+		t.Errorf("key a after its holder let go: %v", err)
+	}
+}
+
+// TestKeyedSaveFencedPerKey: a store that lost its lease on one key (here
+// the lock key is deleted and another store takes the lock) cannot
+// overwrite that key's newer token, while its save of another key it
+// still holds goes through, and so does a save through the single-token
+// Store of that key, which shares its locks.
+func TestKeyedSaveFencedPerKey(t *testing.T) {
+	rdb, addr := sharedRedis(t)
+	app := randHex(6)
+	a, b := newKeyed(t, addr, app, nil), newKeyed(t, addr, app, nil)
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	// k2 first: a store that kept one owner value for all its locks would
+	// fence k2's save with k1's.
+	unlock2, err := a.Lock(ctx, "k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock2()
+	unlock1, err := a.Lock(ctx, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock1()
+	rdb.Del(ctx, a.Key("k1")+":lock") // a's lease on k1 is gone
+	unlockB, err := b.Lock(ctx, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Save(ctx, "k1", &oauth2.Token{AccessToken: "at-b", RefreshToken: "rt-b", Expiry: exp}); err != nil {
+		t.Fatal(err)
+	}
+	unlockB()
+
+	err = a.Save(ctx, "k1", &oauth2.Token{AccessToken: "at-a", RefreshToken: "rt-a", Expiry: exp})
+	if !errors.Is(err, oauth2x.ErrLockLost) || !oauth2x.IsTemporary(err) {
+		t.Errorf("Save of k1 after losing its lease = %v, want a temporary ErrLockLost", err)
+	}
+	if got, _ := b.Load(ctx, "k1"); got == nil || got.RefreshToken != "rt-b" {
+		t.Errorf("k1 stored %v, want the newer rt-b", got)
+	}
+	if err := a.Save(ctx, "k2", &oauth2.Token{AccessToken: "at-2", RefreshToken: "rt-2", Expiry: exp}); err != nil {
+		t.Errorf("Save of k2, still held: %v", err)
+	}
+	if err := a.Store("k1").Save(ctx, &oauth2.Token{AccessToken: "at-s", RefreshToken: "rt-s", Expiry: exp}); !errors.Is(err, oauth2x.ErrLockLost) {
+		t.Errorf("Store(k1).Save = %v: not fenced by the keyed store's lock", err)
+	}
+	if got, _ := b.Load(ctx, "k1"); got == nil || got.RefreshToken != "rt-b" {
+		t.Errorf("k1 stored %v after the single-token Save, want rt-b", got)
+	}
+}
+
+// TestKeyedProcesses: 4 OS processes (this test binary re-run) share
+// Redis; 1,000 keys expire, then every process asks for every key from 8
+// goroutines at once. Twice over: each key is refreshed exactly once per
+// expiry, no call fails, and no rotated refresh token is lost (the fake
+// refuses a refresh token that is not live, and the stored one is the live
+// one).
+func TestKeyedProcesses(t *testing.T) {
+	_, addr := sharedRedis(t)
+	nkeys := 1000
+	if testing.Short() {
+		nkeys = 200
+	}
+	app := randHex(6)
+	rot := oauthtest.NewRotating()
+	srv := httptest.NewServer(rot)
+	defer srv.Close()
+	oauthtest.ExpiryRounds(t, rot, newKeyed(t, addr, app, nil), oauthtest.KeyNames(nkeys), 2, 4, "TestKeyedChild",
+		"OAUTH2X_REDIS_KEYED_APP="+app, "OAUTH2X_REDIS_KEYED_URL="+srv.URL, "OAUTH2X_REDIS_KEYED_N="+strconv.Itoa(nkeys))
+}
+
+func TestKeyedChild(t *testing.T) {
+	app := os.Getenv("OAUTH2X_REDIS_KEYED_APP")
+	if app == "" {
+		t.Skip("run by TestKeyedProcesses as a child process")
+	}
+	rdb, _ := sharedRedis(t)
+	n, _ := strconv.Atoi(os.Getenv("OAUTH2X_REDIS_KEYED_N"))
+	conf := &oauth2.Config{ClientID: "id", Endpoint: oauth2.Endpoint{TokenURL: os.Getenv("OAUTH2X_REDIS_KEYED_URL"), AuthStyle: oauth2.AuthStyleInParams}}
+	m := oauth2x.NewTokens(oauth2x.ConfigRefresher(conf), redisstore.NewKeyed(rdb, "test", app, nil), &oauth2x.Options{OnError: func(err error) { t.Log(err) }})
+	oauthtest.Child(m.Token, n)
 }

@@ -23,7 +23,9 @@ on loopback: opens the fake authorization page, follows its redirect to a
 loopback callback that checks the state, exchanges the code, shows that a
 used code is refused, calls the fake API with the token, refreshes, and
 where the provider has them renews the refresh token and fetches an
-app-level token. Tokens are printed masked and kept in a temporary
+app-level token; then logs a second account in beside the first and
+serves both through oauth2x.Tokens from the command's per-account token
+files. Tokens are printed masked and kept in a temporary
 directory that is deleted at the end. Nothing leaves this machine.
 `
 
@@ -114,16 +116,17 @@ func (d *demo) walk(ctx context.Context, p *provider) error {
 		return err
 	}
 	a := &app{ClientID: f.clientID, ClientSecret: f.clientSecret, Scopes: p.scopes, Endpoint: e}
-	store := openTokenFile(filepath.Join(d.dir, p.name+".json"))
+	users := newAccounts(d.dir, p.name)
+	users.Endpoint = e
+	store := users.file(demoAccounts[0])
 	fmt.Fprintf(d.stdout, "\n%s: fake %s at %s\n", p.name, p.title, f.url)
 	d.n = 0
 
-	var conf flow
-	var code string
+	var g *grant
 	err = d.step("authorize", func() (string, error) {
 		var landed string
 		var err error
-		conf, code, err = d.authorize(ctx, p, a, time.Minute, io.Discard, func(authURL string) error {
+		g, err = d.authorize(ctx, p, a, time.Minute, io.Discard, func(authURL string) error {
 			u, err := browse(ctx, authURL)
 			if u != nil {
 				landed = u.Scheme + "://" + u.Host + u.Path
@@ -131,16 +134,21 @@ func (d *demo) walk(ctx context.Context, p *provider) error {
 			return err
 		})
 		page, _ := url.Parse(a.Endpoint.AuthURL)
-		return fmt.Sprintf("page %s approved, redirected with a code to the callback %s; state checked", page.Path, landed), err
+		pkce := ""
+		if g != nil && g.verifier != "" {
+			pkce = "; PKCE challenge sent (S256, hex)"
+		}
+		return fmt.Sprintf("page %s approved, redirected with a code to the callback %s; state checked%s", page.Path, landed, pkce), err
 	})
 	if err != nil {
 		return err
 	}
+	conf := g.conf
 
 	var tok *oauth2.Token
 	err = d.step("exchange", func() (string, error) {
 		var err error
-		if tok, err = conf.Exchange(ctx, code); err != nil {
+		if tok, err = g.exchange(ctx); err != nil {
 			return "", p.failed(err)
 		}
 		if err := store.Save(ctx, tok); err != nil {
@@ -154,15 +162,15 @@ func (d *demo) walk(ctx context.Context, p *provider) error {
 		if id := openID(tok); id != "" {
 			user = ", user " + id
 		}
-		return fmt.Sprintf("access %s, refresh %s%s; saved to %s (mode %#o)",
-			describe(tok), describeRefresh(tok), user, filepath.Base(store.Path), fi.Mode().Perm()), nil
+		return fmt.Sprintf("access %s, refresh %s%s; saved as account %s to %s (mode %#o)",
+			describe(tok), describeRefresh(tok), user, demoAccounts[0], relPath(d.dir, store.Path), fi.Mode().Perm()), nil
 	})
 	if err != nil {
 		return err
 	}
 
 	err = d.step("replay code", func() (string, error) {
-		_, err := conf.Exchange(ctx, code)
+		_, err := g.exchange(ctx)
 		switch {
 		case err == nil:
 			return "", errors.New("the fake accepted a used code")
@@ -225,7 +233,7 @@ func (d *demo) walk(ctx context.Context, p *provider) error {
 
 	if ct, ok := conf.(clientTokener); ok {
 		err = d.step("client token", func() (string, error) {
-			cs := openTokenFile(filepath.Join(d.dir, p.name+clientToken+".json"))
+			cs := openTokenFile(filepath.Join(d.dir, p.name+"-client.json"))
 			t, err := serve(ctx, p, cs, ct.ClientTokenRefresher(false), 5*time.Minute, false)
 			if err != nil {
 				return "", err
@@ -237,7 +245,7 @@ func (d *demo) walk(ctx context.Context, p *provider) error {
 		}
 	}
 
-	return d.step("stored", func() (string, error) {
+	err = d.step("stored", func() (string, error) {
 		st, err := load(ctx, p, store)
 		if err != nil {
 			return "", err
@@ -245,8 +253,54 @@ func (d *demo) walk(ctx context.Context, p *provider) error {
 		if st.AccessToken != tok.AccessToken || st.RefreshToken != tok.RefreshToken {
 			return "", fmt.Errorf("%s does not hold the latest token", store.Path)
 		}
-		return fmt.Sprintf("%s holds the latest token, extras included: what `oauth2x token %s` prints", filepath.Base(store.Path), p.name), nil
+		return fmt.Sprintf("%s holds the latest token, extras included: what `oauth2x token %s%s` prints", relPath(d.dir, store.Path), p.name, accountArg(demoAccounts[0])), nil
 	})
+	if err != nil {
+		return err
+	}
+
+	return d.step("second user", func() (string, error) {
+		// Another account logs in; oauth2x.Tokens, over the command's
+		// per-account files, serves each account its own token.
+		g, err := d.authorize(ctx, p, a, time.Minute, io.Discard, func(authURL string) error {
+			_, err := browse(ctx, authURL)
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+		second, err := g.exchange(ctx)
+		if err != nil {
+			return "", p.failed(err)
+		}
+		tokens := oauth2x.NewTokens(g.conf, users, nil)
+		if err := tokens.Put(ctx, demoAccounts[1], second); err != nil {
+			return "", err
+		}
+		var got [2]*oauth2.Token
+		for i, account := range demoAccounts {
+			if got[i], err = tokens.Token(ctx, account); err != nil {
+				return "", p.failed(err)
+			}
+		}
+		if got[0].AccessToken != tok.AccessToken || got[1].AccessToken != second.AccessToken {
+			return "", errors.New("oauth2x.Tokens did not serve each account its own token")
+		}
+		return fmt.Sprintf("account %s logged in beside %s: oauth2x.Tokens serves %s %s and %s %s, from %s and %s",
+			demoAccounts[1], demoAccounts[0], demoAccounts[0], mask(got[0].AccessToken), demoAccounts[1], mask(got[1].AccessToken),
+			relPath(d.dir, users.file(demoAccounts[0]).Path), relPath(d.dir, users.file(demoAccounts[1]).Path)), nil
+	})
+}
+
+// demoAccounts are the walkthrough's two users.
+var demoAccounts = [2]string{"alice", "bob"}
+
+// relPath is path relative to dir, for the walkthrough's output.
+func relPath(dir, path string) string {
+	if r, err := filepath.Rel(dir, path); err == nil {
+		return r
+	}
+	return path
 }
 
 // browse opens u as a browser would, following redirects, and returns the

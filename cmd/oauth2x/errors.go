@@ -25,8 +25,9 @@ var errNotLoggedIn = errors.New("not logged in")
 // opError is a failed call to a provider; it names the provider so that
 // the hint can say what to run.
 type opError struct {
-	p   *provider
-	err error
+	p       *provider
+	account string // the account whose token it was, when not the default
+	err     error
 }
 
 func (e *opError) Error() string { return e.err.Error() }
@@ -90,6 +91,9 @@ func hint(err error) string {
 	var oe *opError
 	if errors.As(err, &oe) {
 		name, secretEnv, idEnv = oe.p.name, oe.p.env("CLIENT_SECRET"), oe.p.idEnv()
+		if oe.account != "" {
+			name += accountArg(oe.account)
+		}
 	}
 	switch {
 	case errors.Is(err, errNotLoggedIn), errors.Is(err, oauth2x.ErrInvalidGrant):

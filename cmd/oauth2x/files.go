@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/oauth2"
 
@@ -220,4 +221,87 @@ func (f *tokenFile) Lock(ctx context.Context) (func(), error) { return f.lock.Lo
 func (f *tokenFile) Delete() error {
 	os.Remove(f.Path + ".lock")
 	return f.lock.Delete()
+}
+
+// accounts is the command's keyed store of one provider's user tokens,
+// one per account, in <config>/<provider>/ with the file names of
+// oauth2x.KeyedFileStore (k-<account>.json, the account %-encoded), so
+// that a service can read the command's files with
+// oauth2x.NewKeyedFileStore. Each file is a tokenFile, with its rules:
+// regular files of at most 1 MiB, symbolic links written through, the
+// endpoint saved beside the token.
+//
+// The default account reads through to the file of the command's
+// single-token days, <config>/<provider>.json: while that file exists and
+// <provider>/k-default.json does not, it is the default account's file,
+// read and written in place (a symbolic link stays one). Logging out
+// deletes it; the next login writes the new file. Nothing is moved.
+//
+// accounts is an oauth2x.KeyedStore and oauth2x.KeyedLocker, safe for
+// concurrent use.
+type accounts struct {
+	keyed  *oauth2x.KeyedFileStore
+	legacy string // the default account's file before accounts
+	// Endpoint, when not zero, is saved beside every token Save writes.
+	Endpoint oauth2.Endpoint
+}
+
+var (
+	_ oauth2x.KeyedStore  = (*accounts)(nil)
+	_ oauth2x.KeyedLocker = (*accounts)(nil)
+)
+
+// newAccounts returns the accounts of the provider named name in the
+// configuration directory dir.
+func newAccounts(dir, name string) *accounts {
+	return &accounts{keyed: oauth2x.NewKeyedFileStore(filepath.Join(dir, name)), legacy: filepath.Join(dir, name+".json")}
+}
+
+// file returns the token file of account.
+func (s *accounts) file(account string) *tokenFile {
+	path := s.keyed.File(account).Path
+	if account == defaultAccount && !present(path) && present(s.legacy) {
+		path = s.legacy
+	}
+	f := openTokenFile(path)
+	f.Endpoint = s.Endpoint
+	return f
+}
+
+// present reports whether there is a file or link at path.
+func present(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// any reports whether any account has a token file.
+func (s *accounts) any() bool {
+	if present(s.legacy) {
+		return true
+	}
+	entries, _ := os.ReadDir(s.keyed.Dir)
+	for _, e := range entries {
+		if n := e.Name(); filepath.Ext(n) == ".json" && (strings.HasPrefix(n, "k-") || strings.HasPrefix(n, "h-")) {
+			return true
+		}
+	}
+	return false
+}
+
+// Load reads account's token; none is (nil, nil).
+func (s *accounts) Load(ctx context.Context, account string) (*oauth2.Token, error) {
+	return s.file(account).Load(ctx)
+}
+
+// Save writes account's token, with the endpoint, atomically with mode 0600.
+func (s *accounts) Save(ctx context.Context, account string, t *oauth2.Token) error {
+	return s.file(account).Save(ctx, t)
+}
+
+// Delete removes account's token file and its lock file.
+func (s *accounts) Delete(_ context.Context, account string) error { return s.file(account).Delete() }
+
+// Lock takes account's file's lock.
+func (s *accounts) Lock(ctx context.Context, account string) (func(), error) {
+	return s.file(account).Lock(ctx)
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 )
@@ -162,29 +164,75 @@ func (c *cli) configDir() (string, error) {
 	return filepath.Join(d, "oauth2x"), nil
 }
 
-// Kinds of stored token.
-const (
-	userToken   = ""
-	clientToken = "-client"
-)
+// defaultAccount is the account of commands run without --account.
+const defaultAccount = "default"
 
-// store returns the token file of the provider's token of the given kind.
-func (c *cli) store(p *provider, kind string) (*tokenFile, error) {
+// accountFlag adds --account to fs.
+func accountFlag(fs *flag.FlagSet) *string {
+	return fs.String("account", defaultAccount, "which of the provider's logged-in users: each account keeps its own token")
+}
+
+// checkAccount refuses an account name that would be unreadable in a
+// message: empty, longer than 200 bytes, or with control characters.
+// Every other name is safe in a file name (see accounts).
+func checkAccount(p *provider, account string) error {
+	if account == "" || len(account) > 200 || strings.IndexFunc(account, func(r rune) bool { return !unicode.IsPrint(r) || r == utf8.RuneError }) >= 0 {
+		return usageErrorf("%s: --account must be 1 to 200 bytes of printable UTF-8", p.name)
+	}
+	return nil
+}
+
+// accountArg is what to add to a command line to name account.
+func accountArg(account string) string {
+	if account == defaultAccount {
+		return ""
+	}
+	return " --account " + shellQuote(account)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r == '@' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// accounts returns the keyed store of p's user tokens.
+func (c *cli) accounts(p *provider) (*accounts, error) {
 	dir, err := c.configDir()
 	if err != nil {
 		return nil, err
 	}
-	return openTokenFile(filepath.Join(dir, p.name+kind+".json")), nil
+	return newAccounts(dir, p.name), nil
 }
 
-// storeAndApp opens the provider's token file of the given kind and
-// resolves the app, with the endpoint remembered in the file; the file
-// then saves that endpoint beside every token.
-func (c *cli) storeAndApp(f *appFlags, p *provider, kind string, needID, needSecret bool) (*tokenFile, *app, error) {
-	store, err := c.store(p, kind)
+// clientStore returns the token file of p's app-level client token.
+func (c *cli) clientStore(p *provider) (*tokenFile, error) {
+	dir, err := c.configDir()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	return openTokenFile(filepath.Join(dir, p.name+"-client.json")), nil
+}
+
+// userStore returns the token file of account's token at p.
+func (c *cli) userStore(p *provider, account string) (*tokenFile, error) {
+	if err := checkAccount(p, account); err != nil {
+		return nil, err
+	}
+	s, err := c.accounts(p)
+	if err != nil {
+		return nil, err
+	}
+	return s.file(account), nil
+}
+
+// storeAndApp resolves the app with the endpoint remembered in store and
+// has store save that endpoint beside every token.
+func (c *cli) storeAndApp(f *appFlags, p *provider, store *tokenFile, needID, needSecret bool) (*tokenFile, *app, error) {
 	remembered, err := store.Remembered()
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: reading %s: %w", p.name, store.Path, err)

@@ -165,16 +165,7 @@ func TestCommandFiles(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skipf("no FIFOs here: %v", err)
 	}
-	for _, tc := range []struct {
-		name   string
-		target string // what douyin.json links to; empty: no token file
-		// content, when set, is written to douyin.json instead.
-		content string
-		secret  string // --client-secret-file
-		args    []string
-		code    int
-		want    string
-	}{
+	for _, tc := range []filesCase{
 		{"token file links to /dev/zero", "/dev/zero", "", "", []string{"token", "douyin"}, exitFailure, "is not a regular file (a device)"},
 		{"token file links to a FIFO", fifo, "", "", []string{"token", "douyin"}, exitFailure, "is not a regular file (a named pipe)"},
 		{"token file larger than 1 MiB", big, "", "", []string{"token", "douyin"}, exitFailure, "is larger than 1 MiB"},
@@ -186,45 +177,90 @@ func TestCommandFiles(t *testing.T) {
 		{"secret file a FIFO", "", "", fifo, []string{"login", "douyin"}, exitUsage, "is not a regular file (a named pipe)"},
 		{"secret file larger than 1 MiB", "", "", big, []string{"client-token", "douyin"}, exitUsage, "is larger than 1 MiB"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			env := environ(t, "OAUTH2X_DOUYIN_CLIENT_KEY="+fake.ClientKey, "OAUTH2X_DOUYIN_ENDPOINT="+fake.URL)
-			if tc.target != "" {
-				if err := os.Symlink(tc.target, storePath(env, "douyin.json")); err != nil {
-					t.Fatal(err)
+		// Each token file case twice: an account's file, and the file of the
+		// command's single-token days, which the default account reads.
+		for _, account := range []string{"alice", ""} {
+			name := tc.name
+			if tc.target == "" && tc.content == "" {
+				if account != "" {
+					continue
 				}
+			} else if account == "" {
+				name += ", old single-token file"
 			}
-			if tc.content != "" {
-				if err := os.WriteFile(storePath(env, "douyin.json"), []byte(tc.content), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			args := tc.args
-			if tc.secret != "" {
-				args = append(args, "--client-secret-file", tc.secret)
-			} else {
-				env = append(env, "OAUTH2X_DOUYIN_CLIENT_SECRET="+fake.ClientSecret)
-			}
-			o := runBounded(t, env, args...)
-			if o.code != tc.code || !strings.Contains(o.stderr, tc.want) {
-				t.Errorf("exit %d (want %d), stderr lacks %q:\n%s", o.code, tc.code, tc.want, o.all())
-			}
-			if strings.ContainsAny(o.all(), "\x1b\x07") {
-				t.Errorf("a control character reached the terminal: %q", o.all())
-			}
-		})
+			t.Run(name, func(t *testing.T) { tc.run(t, fake, account) })
+		}
+	}
+}
+
+// filesCase is a case of TestCommandFiles.
+type filesCase struct {
+	name   string
+	target string // what the token file links to; empty: no token file
+	// content, when set, is written to the token file instead.
+	content string
+	secret  string // --client-secret-file
+	args    []string
+	code    int
+	want    string
+}
+
+// run runs tc with account's token file, or with the old single-token
+// file when account is "".
+func (tc filesCase) run(t *testing.T, fake *douyintest.Server, account string) {
+	args := tc.args
+	env := environ(t, "OAUTH2X_DOUYIN_CLIENT_KEY="+fake.ClientKey, "OAUTH2X_DOUYIN_ENDPOINT="+fake.URL)
+	path := storePath(env, "douyin.json")
+	if account != "" {
+		path = accountPath(env, "douyin", account)
+		args = append(args[:len(args):len(args)], "--account", account)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tc.target != "" {
+		if err := os.Symlink(tc.target, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tc.content != "" {
+		if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tc.secret != "" {
+		args = append(args, "--client-secret-file", tc.secret)
+	} else {
+		env = append(env, "OAUTH2X_DOUYIN_CLIENT_SECRET="+fake.ClientSecret)
+	}
+	o := runBounded(t, env, args...)
+	if o.code != tc.code || !strings.Contains(o.stderr, tc.want) {
+		t.Errorf("exit %d (want %d), stderr lacks %q:\n%s", o.code, tc.code, tc.want, o.all())
+	}
+	if strings.ContainsAny(o.all(), "\x1b\x07") {
+		t.Errorf("a control character reached the terminal: %q", o.all())
 	}
 }
 
 // TestSymlinkedTokenFileIsWrittenThrough keeps the token file elsewhere,
 // behind a symbolic link: a refresh that rotates the refresh token writes
-// the link's target, and the link stays a link.
+// the link's target, and the link stays a link. The same for a link at
+// the old single-token file, which the default account reads through.
 func TestSymlinkedTokenFileIsWrittenThrough(t *testing.T) {
+	t.Run("account file", func(t *testing.T) { testSymlinkWriteThrough(t, false) })
+	t.Run("old single-token file", func(t *testing.T) { testSymlinkWriteThrough(t, true) })
+}
+
+func testSymlinkWriteThrough(t *testing.T, legacy bool) {
 	fake, env := loggedIn(t)
 	fake.SetRotate(true)
-	link := storePath(env, "douyin.json")
+	link := accountPath(env, "douyin", "default")
 	target := filepath.Join(t.TempDir(), "shared-token.json")
 	if err := os.Rename(link, target); err != nil {
 		t.Fatal(err)
+	}
+	if legacy {
+		link = storePath(env, "douyin.json")
 	}
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
@@ -256,7 +292,7 @@ func TestEndpointRemembered(t *testing.T) {
 	if o := login(t, env, "--endpoint", fake.URL); o.code != exitOK {
 		t.Fatalf("login: exit %d\n%s", o.code, o.all())
 	}
-	raw, err := os.ReadFile(storePath(env, "douyin.json"))
+	raw, err := os.ReadFile(accountPath(env, "douyin", "default"))
 	if err != nil || !strings.Contains(string(raw), `"endpoint":{"auth_url":"`+fake.URL) {
 		t.Fatalf("token file does not keep the endpoint: %s %v", raw, err)
 	}
@@ -270,8 +306,8 @@ func TestEndpointRemembered(t *testing.T) {
 		t.Errorf("%d refreshes reached the fake, want 2", n)
 	}
 	// An older file, without the endpoint, reads as before.
-	tok := readStored(t, storePath(env, "douyin.json"))
-	saveExpired(t, storePath(env, "douyin.json"), tok)
+	tok := readStored(t, accountPath(env, "douyin", "default"))
+	saveExpired(t, accountPath(env, "douyin", "default"), tok)
 	o := runBounded(t, append(env, "OAUTH2X_DOUYIN_ENDPOINT="+fake.URL), "token", "douyin")
 	if o.code != exitOK || !strings.HasPrefix(o.stdout, "act.") {
 		t.Errorf("token from an older file: exit %d\n%s", o.code, o.all())

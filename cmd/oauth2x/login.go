@@ -30,7 +30,10 @@ const loginAbout = `
 Opens an authorization session: starts a callback server on loopback,
 prints the provider's authorization page, waits (with a countdown) until
 the page redirects back with a code, checks the state, exchanges the code
-and saves the token with mode 0600.
+and saves the token with mode 0600 as --account's token (default
+"default"): several users can be logged in at one provider at once.
+TikTok logins send a PKCE code challenge (S256, hex-encoded, as TikTok's
+desktop flow requires) and exchange the code with its verifier.
 
 With --redirect-url on another host (the one registered for the app), the
 page redirects there instead: paste the address the browser lands on.
@@ -43,7 +46,12 @@ func (c *cli) login(ctx context.Context, args []string) error {
 	scope := cmd.fs.String("scope", "", "permissions to ask for, comma-separated (default: the provider's basic one, e.g. user_info)")
 	redirect := cmd.fs.String("redirect-url", "", "the redirect URL registered for the app (default: a loopback callback, http://127.0.0.1:<free port>/callback)")
 	timeout := cmd.fs.Duration("timeout", codeLife, "how long to wait for the authorization")
+	account := accountFlag(cmd.fs)
 	p, err := c.parse(cmd, args)
+	if err != nil {
+		return err
+	}
+	store, err := c.userStore(p, *account)
 	if err != nil {
 		return err
 	}
@@ -55,21 +63,17 @@ func (c *cli) login(ctx context.Context, args []string) error {
 		a.Scopes = strings.FieldsFunc(*scope, func(r rune) bool { return r == ',' || r == ' ' })
 	}
 	a.RedirectURL = *redirect
-	store, err := c.store(p, userToken)
-	if err != nil {
-		return err
-	}
 	store.Endpoint = a.Endpoint // remembered, so that later commands need no --endpoint
-	conf, code, err := c.authorize(ctx, p, a, *timeout, c.stderr, func(authURL string) error {
+	g, err := c.authorize(ctx, p, a, *timeout, c.stderr, func(authURL string) error {
 		fmt.Fprintf(c.stdout, "Open this page in a browser (%s):\n\n  %s\n\n", p.page, authURL)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	tok, err := conf.Exchange(ctx, code)
+	tok, err := g.exchange(ctx)
 	if err != nil {
-		return p.failed(err)
+		return forAccount(p.failed(err), *account)
 	}
 	if err := store.Save(ctx, tok); err != nil {
 		return fmt.Errorf("%s: saving the token to %s: %w", p.name, store.Path, err)
@@ -78,25 +82,47 @@ func (c *cli) login(ctx context.Context, args []string) error {
 	if id := openID(tok); id != "" {
 		as = " as open_id " + id
 	}
-	fmt.Fprintf(c.stdout, "%s: logged in%s; access token %s, refresh token %s.\nSaved to %s (mode 0600). Print it with: oauth2x token %s\n",
-		p.name, as, describe(tok), describeRefresh(tok), store.Path, p.name)
+	fmt.Fprintf(c.stdout, "%s: logged in%s; access token %s, refresh token %s.\nSaved to %s (mode 0600). Print it with: oauth2x token %s%s\n",
+		p.name, as, describe(tok), describeRefresh(tok), store.Path, p.name, accountArg(*account))
 	return nil
+}
+
+// grant is what the authorization page's round trip gave: a code, the
+// provider's Config with the redirect URL the code was issued for, and
+// the PKCE verifier when the page was sent a challenge.
+type grant struct {
+	conf     flow
+	code     string
+	verifier string
+}
+
+// exchange trades the code for a token, with the verifier if any.
+func (g *grant) exchange(ctx context.Context) (*oauth2.Token, error) {
+	if g.verifier == "" {
+		return g.conf.Exchange(ctx, g.code)
+	}
+	return g.conf.Exchange(ctx, g.code, oauth2.VerifierOption(g.verifier))
 }
 
 // authorize runs the authorization page's round trip: it starts the
 // callback (a loopback server, or a prompt for the pasted address when the
-// redirect URL is elsewhere), calls open with the page's URL, and waits up
-// to timeout for the code. It returns the provider's Config, with the
-// redirect URL the code was issued for. The countdown goes to progress.
-func (c *cli) authorize(ctx context.Context, p *provider, a *app, timeout time.Duration, progress io.Writer, open func(authURL string) error) (flow, string, error) {
+// redirect URL is elsewhere), calls open with the page's URL (with a PKCE
+// challenge when the provider takes one), and waits up to timeout for the
+// code. The countdown goes to progress.
+func (c *cli) authorize(ctx context.Context, p *provider, a *app, timeout time.Duration, progress io.Writer, open func(authURL string) error) (*grant, error) {
 	cb, err := newCallback(a.RedirectURL)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	defer cb.close()
 	a.RedirectURL = cb.redirect
-	conf := p.newFlow(a)
-	authURL := conf.AuthCodeURL(cb.state)
+	g := &grant{conf: p.newFlow(a)}
+	var opts []oauth2.AuthCodeOption
+	if p.challenge != nil {
+		g.verifier = oauth2.GenerateVerifier()
+		opts = append(opts, p.challenge(g.verifier))
+	}
+	authURL := g.conf.AuthCodeURL(cb.state, opts...)
 	cb.warn = c.stderr
 	if cb.srv == nil {
 		fmt.Fprintf(c.stderr, "After approving, the browser lands on %s?code=…: paste that whole address here and press Enter.\n", cb.redirect)
@@ -110,13 +136,12 @@ func (c *cli) authorize(ctx context.Context, p *provider, a *app, timeout time.D
 			}
 		default:
 		}
-		return nil, "", fmt.Errorf("%s: login: %w", p.name, err)
+		return nil, fmt.Errorf("%s: login: %w", p.name, err)
 	}
-	code, err := wait(ctx, cb.done, timeout, progress)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: login: %w", p.name, err)
+	if g.code, err = wait(ctx, cb.done, timeout, progress); err != nil {
+		return nil, fmt.Errorf("%s: login: %w", p.name, err)
 	}
-	return conf, code, nil
+	return g, nil
 }
 
 // errStateMismatch: an answer arrived whose state is not the one sent. It

@@ -12,7 +12,8 @@
 //	oauth2x token <provider> [flags]     print a valid access token, refreshing if needed
 //	oauth2x client-token <provider>      print an app-level token (no user)
 //	oauth2x renew douyin                 renew the refresh token (30 days again)
-//	oauth2x logout <provider>            delete the stored tokens
+//	oauth2x logout <provider>            delete the stored token
+//	... --account alice                  login, token, renew, logout: which user (default "default")
 //	oauth2x <command> -h                 the command's flags
 //	oauth2x --version                    the command's version
 //
@@ -21,14 +22,19 @@
 //	export OAUTH2X_DOUYIN_CLIENT_KEY=aw…  OAUTH2X_DOUYIN_CLIENT_SECRET=…
 //	oauth2x login douyin --scope user_info,video.list
 //	curl -H "access-token: $(oauth2x token douyin)" https://open.douyin.com/…
+//	oauth2x login douyin --account bob   # a second user beside the first
+//	oauth2x token douyin --account bob
 //
 // The walkthrough starts each provider's fake (the douyintest, toutiaotest
 // and fantemtest packages) on loopback, opens its authorization page,
 // follows the redirect to its own loopback callback, exchanges the code,
 // shows that a used code is refused with a typed error, calls the fake API
 // with the token, refreshes it, and where the provider has them renews the
-// refresh token and fetches a client token, printing each step with the
-// tokens masked (act.f709…0000). It exits 0 when every step passed.
+// refresh token and fetches a client token, then logs a second account in
+// and serves both accounts through oauth2x.Tokens, printing each step with
+// the tokens masked (act.f709…0000). It exits 0 when every step passed.
+// TikTok logins send a PKCE code challenge (S256, hex-encoded, as TikTok's
+// desktop apps must) and exchange the code with its verifier.
 //
 // login starts a callback server on 127.0.0.1 (or on the loopback address
 // of --redirect-url), prints the authorization page's URL and counts down
@@ -53,9 +59,15 @@
 //
 // Tokens are saved with mode 0600 in the directory oauth2x under the user's
 // configuration directory (on Linux ~/.config/oauth2x), or in
-// $OAUTH2X_CONFIG_DIR: <provider>.json for the user's token and
-// <provider>-client.json for the app's client token, shared by every
-// process that runs the command. The command reads only regular files of
+// $OAUTH2X_CONFIG_DIR, shared by every process that runs the command: one
+// token per provider and account (--account, default "default") in
+// <provider>/k-<account>.json — the layout of oauth2x.KeyedFileStore, so a
+// service can read them with oauth2x.NewKeyedFileStore(dir + "/douyin") —
+// and <provider>-client.json for the app's client token. A token file of
+// the command's single-token days, <provider>.json, is read through: it
+// stays the default account's file, read and written in place, until
+// logout deletes it. logout deletes one account's token, and the client
+// token with the last account's. The command reads only regular files of
 // at most 1 MiB there. A token file that is a symbolic link is written
 // through: the link stays and the file it names is replaced, so whatever
 // else reads that file sees the new refresh token.
@@ -127,20 +139,23 @@ Usage:
   oauth2x token <provider> [flags]     print a valid access token, refreshing if needed
   oauth2x client-token <provider>      print an app-level token (no user)
   oauth2x renew douyin                 renew the refresh token (30 days again)
-  oauth2x logout <provider>            delete the stored tokens
+  oauth2x logout <provider>            delete the stored token
   oauth2x <command> -h                 the command's flags
   oauth2x --version                    the command's version
+
+login, token, renew and logout take --account <name>: which user (default "default").
 
 Providers: %s
 
 Credentials: OAUTH2X_<PROVIDER>_CLIENT_KEY (Fantem: _CLIENT_ID) or --client-key,
 and OAUTH2X_<PROVIDER>_CLIENT_SECRET or --client-secret-file; never a secret
 on the command line. OAUTH2X_<PROVIDER>_ENDPOINT or --endpoint: a sandbox or fake.
-Tokens: %s/<provider>.json (mode 0600; OAUTH2X_CONFIG_DIR moves it).
+Tokens: %s/<provider>/k-<account>.json (mode 0600; OAUTH2X_CONFIG_DIR moves it).
 
 Example:
   oauth2x login douyin --scope user_info
   curl -H "access-token: $(oauth2x token douyin)" https://open.douyin.com/...
+  oauth2x login douyin --account bob && oauth2x token douyin --account bob
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 authorization needed (run oauth2x login <provider>).
 `

@@ -177,6 +177,12 @@ func storePath(env []string, name string) string {
 	return filepath.Join(getenv(env, "OAUTH2X_CONFIG_DIR"), name)
 }
 
+// accountPath is where the command keeps account's token at provider:
+// the file oauth2x.KeyedFileStore names for the key account.
+func accountPath(env []string, provider, account string) string {
+	return oauth2x.NewKeyedFileStore(storePath(env, provider)).File(account).Path
+}
+
 func readStored(t *testing.T, path string) *oauth2.Token {
 	t.Helper()
 	tok, err := oauth2x.NewFileStore(path).Load(context.Background())
@@ -260,7 +266,7 @@ func TestWalkthrough(t *testing.T) {
 		if _, ok := conf.(clientTokener); ok {
 			steps = append(steps, "client token")
 		}
-		steps = append(steps, "stored")
+		steps = append(steps, "stored", "second user")
 		lines := strings.Split(strings.TrimSpace(section), "\n")[1:]
 		if len(lines) != len(steps) {
 			t.Errorf("%s: %d steps printed, want %d:\n%s", p.name, len(lines), len(steps), section)
@@ -293,7 +299,7 @@ func TestLoginTokenRefreshRenewLogout(t *testing.T) {
 	defer fake.Close()
 	fake.SetRotate(true)
 	env := environ(t, "OAUTH2X_DOUYIN_CLIENT_KEY="+fake.ClientKey, "OAUTH2X_DOUYIN_CLIENT_SECRET="+fake.ClientSecret)
-	path := storePath(env, "douyin.json")
+	path := accountPath(env, "douyin", "default")
 
 	// login, with the endpoint as a flag.
 	r := start(t, env, "login", "douyin", "--endpoint", fake.URL, "--scope", "user_info,video.list")
@@ -419,7 +425,7 @@ func TestBadClientSecret(t *testing.T) {
 		code = hops[0].Query().Get("code")
 	}
 	check("login", r.wait(t), code)
-	if _, err := os.Stat(storePath(env, "douyin.json")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(accountPath(env, "douyin", "default")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a token was saved: %v", err)
 	}
 
@@ -455,7 +461,7 @@ func saveExpired(t *testing.T, path string, tok *oauth2.Token) {
 
 func TestDeadGrantSaysLogIn(t *testing.T) {
 	fake, env := loggedIn(t)
-	path := storePath(env, "douyin.json")
+	path := accountPath(env, "douyin", "default")
 	tok := readStored(t, path)
 	fake.Revoke(douyintest.DefaultOpenID)
 	saveExpired(t, path, tok)
@@ -489,7 +495,7 @@ func TestProcessesShareOneRefreshAndOneClientToken(t *testing.T) {
 	fake := douyintest.NewServer()
 	defer fake.Close()
 	env := douyinEnv(t, fake)
-	path := storePath(env, "douyin.json")
+	path := accountPath(env, "douyin", "default")
 	conf := fake.Config("http://127.0.0.1/callback")
 	tok, err := conf.Exchange(context.Background(), fake.IssueCode("user_info"))
 	if err != nil {
@@ -540,7 +546,7 @@ func TestEveryProviderRoundTrip(t *testing.T) {
 			if o := r.wait(t); o.code != exitOK || !strings.Contains(o.stdout, p.name+": logged in") {
 				t.Fatalf("login: exit %d\n%s", o.code, o.all())
 			}
-			path := storePath(env, p.name+".json")
+			path := accountPath(env, p.name, "default")
 			stored := readStored(t, path)
 
 			o := run(t, env, "token", p.name)
@@ -566,5 +572,199 @@ func TestEveryProviderRoundTrip(t *testing.T) {
 				t.Errorf("token after logout: exit %d\n%s", o.code, o.all())
 			}
 		})
+	}
+}
+
+// TestAccounts logs two accounts in at one provider: each has its own
+// token file and token, a refresh of one leaves the other's file alone,
+// logout of one keeps the other and the app's client token, and logout of
+// the last one deletes the client token too.
+func TestAccounts(t *testing.T) {
+	fake := douyintest.NewServer()
+	defer fake.Close()
+	fake.SetRotate(true)
+	env := douyinEnv(t, fake)
+	for _, account := range []string{"alice", "bob"} {
+		o := login(t, env, "--account", account)
+		if o.code != exitOK || !strings.Contains(o.stdout, "oauth2x token douyin --account "+account+"\n") {
+			t.Fatalf("login --account %s: exit %d\n%s", account, o.code, o.all())
+		}
+	}
+	alicePath, bobPath := accountPath(env, "douyin", "alice"), accountPath(env, "douyin", "bob")
+	alice, bob := readStored(t, alicePath), readStored(t, bobPath)
+	if alice.AccessToken == bob.AccessToken || alice.RefreshToken == bob.RefreshToken {
+		t.Fatalf("alice and bob share a token: %q %q", alice.AccessToken, bob.AccessToken)
+	}
+	for account, want := range map[string]string{"alice": alice.AccessToken, "bob": bob.AccessToken} {
+		if o := run(t, env, "token", "douyin", "--account", account); o.code != exitOK || o.stdout != want+"\n" {
+			t.Errorf("token --account %s: exit %d, printed %q, want %q\n%s", account, o.code, o.stdout, want, o.stderr)
+		}
+	}
+	if o := run(t, env, "token", "douyin"); o.code != exitReauth || !strings.Contains(o.stderr, "run `oauth2x login douyin`") {
+		t.Errorf("token of the default account, never logged in: exit %d\n%s", o.code, o.all())
+	}
+
+	// A refresh of alice's token writes alice's file only.
+	bobBytes, err := os.ReadFile(bobPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveExpired(t, alicePath, alice)
+	o := run(t, env, "token", "douyin", "--account", "alice")
+	refreshed := readStored(t, alicePath)
+	if o.code != exitOK || o.stdout != refreshed.AccessToken+"\n" || refreshed.RefreshToken == alice.RefreshToken {
+		t.Fatalf("token --account alice after expiry: exit %d, printed %q, stored %+v\n%s", o.code, o.stdout, refreshed, o.stderr)
+	}
+	if after, _ := os.ReadFile(bobPath); !bytes.Equal(after, bobBytes) {
+		t.Error("refreshing alice's token changed bob's file")
+	}
+	if n := fake.Calls(douyintest.RefreshTokenPath); n != 1 {
+		t.Errorf("refreshes = %d, want 1", n)
+	}
+
+	if o := run(t, env, "client-token", "douyin"); o.code != exitOK {
+		t.Fatalf("client-token: exit %d\n%s", o.code, o.all())
+	}
+	clientPath := storePath(env, "douyin-client.json")
+	if o := run(t, env, "logout", "douyin", "--account", "alice"); o.code != exitOK || !strings.Contains(o.stdout, `logged out account "alice"`) {
+		t.Errorf("logout --account alice: exit %d\n%s", o.code, o.all())
+	}
+	for path, want := range map[string]bool{alicePath: false, bobPath: true, clientPath: true} {
+		if _, err := os.Stat(path); (err == nil) != want {
+			t.Errorf("after alice's logout, %s exists: %v, want %v", path, err == nil, want)
+		}
+	}
+	if o := run(t, env, "token", "douyin", "--account", "alice"); o.code != exitReauth || !strings.Contains(o.stderr, "run `oauth2x login douyin --account alice`") {
+		t.Errorf("token --account alice after logout: exit %d\n%s", o.code, o.all())
+	}
+	if o := run(t, env, "token", "douyin", "--account", "bob"); o.code != exitOK || o.stdout != bob.AccessToken+"\n" {
+		t.Errorf("bob's token after alice's logout: exit %d\n%s", o.code, o.all())
+	}
+	if o := run(t, env, "logout", "douyin", "--account", "bob"); o.code != exitOK {
+		t.Errorf("logout --account bob: exit %d\n%s", o.code, o.all())
+	}
+	for _, path := range []string{bobPath, clientPath} {
+		if _, err := os.Stat(path); err == nil {
+			t.Errorf("after the last account's logout, %s is still there", path)
+		}
+	}
+}
+
+// TestAccountNames: any printable account name stays inside the
+// provider's directory, in a file of its own; an empty name or one with
+// control characters is a usage error.
+func TestAccountNames(t *testing.T) {
+	fake := douyintest.NewServer()
+	defer fake.Close()
+	env := douyinEnv(t, fake)
+	dir := storePath(env, "douyin")
+	for _, account := range []string{"../escape", "a/b", "Alice", "alice", "用户 1", ".."} {
+		if o := login(t, env, "--account", account); o.code != exitOK {
+			t.Fatalf("login --account %q: exit %d\n%s", account, o.code, o.all())
+		}
+		path := accountPath(env, "douyin", account)
+		if filepath.Dir(path) != dir {
+			t.Errorf("account %q stored at %s, outside %s", account, path, dir)
+		}
+		if o := run(t, env, "token", "douyin", "--account", account); o.code != exitOK || o.stdout != readStored(t, path).AccessToken+"\n" {
+			t.Errorf("token --account %q: exit %d\n%s", account, o.code, o.all())
+		}
+	}
+	entries, _ := os.ReadDir(storePath(env, ""))
+	for _, e := range entries {
+		if n := e.Name(); n != "douyin" {
+			t.Errorf("unexpected %s in the configuration directory", n)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "k-*.json"))
+	if len(files) != 6 {
+		t.Errorf("%d token files for 6 accounts: %v", len(files), files)
+	}
+	for _, account := range []string{"", "a\x1b]0;x\x07", "a\nb", strings.Repeat("x", 201)} {
+		o := run(t, env, "token", "douyin", "--account", account)
+		if o.code != exitUsage || strings.ContainsAny(o.all(), "\x1b\x07") {
+			t.Errorf("token --account %q: exit %d, want %d\n%q", account, o.code, exitUsage, o.all())
+		}
+	}
+}
+
+// TestOldTokenFileReadThrough: a token file of the command's single-token
+// days (<config>/douyin.json) is the default account's while there is no
+// account file: read and refreshed in place, deleted by logout; the next
+// login writes the account file.
+func TestOldTokenFileReadThrough(t *testing.T) {
+	fake, env := loggedIn(t)
+	fake.SetRotate(true)
+	old, path := storePath(env, "douyin.json"), accountPath(env, "douyin", "default")
+	if err := os.Rename(path, old); err != nil {
+		t.Fatal(err)
+	}
+	before := readStored(t, old)
+	if o := run(t, env, "token", "douyin"); o.code != exitOK || o.stdout != before.AccessToken+"\n" {
+		t.Fatalf("token from the old file: exit %d\n%s", o.code, o.all())
+	}
+	if o := run(t, env, "token", "douyin", "--refresh"); o.code != exitOK {
+		t.Fatalf("token --refresh: exit %d\n%s", o.code, o.all())
+	}
+	if after := readStored(t, old); after.RefreshToken == before.RefreshToken {
+		t.Errorf("the rotated refresh token was not saved to the old file")
+	}
+	if _, err := os.Lstat(path); err == nil {
+		t.Errorf("%s was written beside the old file", path)
+	}
+	if o := run(t, env, "logout", "douyin"); o.code != exitOK {
+		t.Fatalf("logout: exit %d\n%s", o.code, o.all())
+	}
+	if _, err := os.Lstat(old); err == nil {
+		t.Error("logout left the old file")
+	}
+	if o := login(t, env); o.code != exitOK {
+		t.Fatalf("login: exit %d\n%s", o.code, o.all())
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("login after logout: %v", err)
+	}
+}
+
+// TestLoginTikTokPKCE: `oauth2x login tiktok` sends a PKCE challenge, the
+// lowercase hex of SHA-256 as TikTok's desktop flow reads it, and
+// exchanges the code with its verifier: the fake refuses the code without
+// the verifier whose hash the challenge is.
+func TestLoginTikTokPKCE(t *testing.T) {
+	var p *provider
+	for _, q := range providers {
+		if q.name == "tiktok" {
+			p = q
+		}
+	}
+	f := p.fake()
+	defer f.close()
+	env := environ(t, p.idEnv()+"="+f.clientID, p.env("CLIENT_SECRET")+"="+f.clientSecret, p.env("ENDPOINT")+"="+f.url)
+	r := start(t, env, "login", "tiktok", "--account", "alice")
+	authURL := r.authURL(t)
+	q := authURL.Query()
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(q.Get("code_challenge")) || q.Get("code_challenge_method") != "S256" {
+		t.Errorf("authorization URL: code_challenge %q, method %q; want 64 lowercase hex digits and S256", q.Get("code_challenge"), q.Get("code_challenge_method"))
+	}
+	if resp, body, _ := open(t, authURL.String()); resp.StatusCode != http.StatusOK {
+		t.Errorf("callback answered %s: %s", resp.Status, body)
+	}
+	o := r.wait(t)
+	if o.code != exitOK || !strings.Contains(o.stdout, "tiktok: logged in") {
+		t.Fatalf("login: exit %d\n%s", o.code, o.all())
+	}
+	if tok := readStored(t, accountPath(env, "tiktok", "alice")); tok.AccessToken == "" {
+		t.Errorf("stored %+v", tok)
+	}
+
+	// Another login's challenge is another verifier's.
+	r = start(t, env, "login", "tiktok", "--account", "bob")
+	second := r.authURL(t)
+	if second.Query().Get("code_challenge") == q.Get("code_challenge") {
+		t.Error("two logins sent the same code challenge")
+	}
+	open(t, second.String())
+	if o := r.wait(t); o.code != exitOK {
+		t.Fatalf("second login: exit %d\n%s", o.code, o.all())
 	}
 }

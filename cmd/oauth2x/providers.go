@@ -32,6 +32,9 @@ type provider struct {
 	scopes     []string        // asked for when --scope is not given
 	endpoint   oauth2.Endpoint // production URLs; --endpoint keeps their paths
 	page       string          // what to do on the authorization page
+	// challenge, when set, is the PKCE code challenge option the
+	// authorization page is sent for a verifier (TikTok's desktop flow).
+	challenge func(verifier string) oauth2.AuthCodeOption
 	// newFlow builds the provider's Config for a.
 	newFlow func(a *app) flow
 	// fake starts the provider's fake for the walkthrough.

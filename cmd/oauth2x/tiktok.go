@@ -19,6 +19,9 @@ func init() {
 		scopes:     []string{"user.info.basic"},
 		endpoint:   tiktok.Endpoint,
 		page:       "sign in to TikTok and authorize the app",
+		// TikTok's desktop apps, whose redirect is on loopback as the
+		// command's is, must send a code challenge, hex-encoded S256.
+		challenge: tiktok.HexS256ChallengeOption,
 		newFlow: func(a *app) flow {
 			return &tiktok.Config{ClientKey: a.ClientID, ClientSecret: a.ClientSecret, RedirectURL: a.RedirectURL, Scopes: a.Scopes, Endpoint: a.Endpoint}
 		},

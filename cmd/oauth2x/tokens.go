@@ -18,13 +18,15 @@ import (
 )
 
 const tokenAbout = `
-Prints a valid access token of the user logged in with oauth2x login. When
+Prints a valid access token of the user logged in with oauth2x login
+(--account: which user, when several are logged in). When
 the stored one has less than --valid-for left it is refreshed first, and the
 new one (with a rotated refresh token, if the provider sent one) is saved
 before it is printed. Several processes running it at once cause one
 refresh between them.
 
   curl -H "access-token: $(oauth2x token douyin)" https://open.douyin.com/...
+  oauth2x token douyin --account alice
 `
 
 func (c *cli) token(ctx context.Context, args []string) error {
@@ -34,11 +36,12 @@ func (c *cli) token(ctx context.Context, args []string) error {
 	asJSON := cmd.fs.Bool("json", false, "print the whole token as JSON, with its extras (open_id, scope, expiries)")
 	force := cmd.fs.Bool("refresh", false, "refresh now, even if the access token is still valid")
 	validFor := cmd.fs.Duration("valid-for", 5*time.Minute, "refresh first when the access token has less than this left")
+	account := accountFlag(cmd.fs)
 	p, err := c.parse(cmd, args)
 	if err != nil {
 		return err
 	}
-	store, a, err := c.storeAndApp(&f, p, userToken, false, false)
+	store, a, err := c.userStoreAndApp(&f, p, *account, false, false)
 	if err != nil {
 		return err
 	}
@@ -50,7 +53,7 @@ func (c *cli) token(ctx context.Context, args []string) error {
 		tok, err = serve(ctx, p, store, r, *validFor, true)
 	}
 	if err != nil {
-		return err
+		return forAccount(err, *account)
 	}
 	return c.print(tok, *asJSON)
 }
@@ -76,7 +79,11 @@ func (c *cli) clientToken(ctx context.Context, args []string) error {
 	if _, ok := p.newFlow(&app{}).(clientTokener); !ok {
 		return usageErrorf("%s has no app-level tokens", p.name)
 	}
-	store, a, err := c.storeAndApp(&f, p, clientToken, true, true)
+	cs, err := c.clientStore(p)
+	if err != nil {
+		return err
+	}
+	store, a, err := c.storeAndApp(&f, p, cs, true, true)
 	if err != nil {
 		return err
 	}
@@ -88,7 +95,7 @@ func (c *cli) clientToken(ctx context.Context, args []string) error {
 }
 
 const renewAbout = `
-Renews the stored refresh token: the provider issues a new one with a fresh
+Renews the stored refresh token (of --account's user): the provider issues a new one with a fresh
 lifetime (Douyin: 30 days) and the old one dies at once; the access token
 is kept. Douyin allows five renewals per authorization, then answers that
 the user must authorize again. The app needs the renew_refresh_token
@@ -100,20 +107,21 @@ func (c *cli) renew(ctx context.Context, args []string) error {
 	var f appFlags
 	f.register(cmd.fs, false, false)
 	asJSON := cmd.fs.Bool("json", false, "print the whole renewed token as JSON")
+	account := accountFlag(cmd.fs)
 	p, err := c.parse(cmd, args)
 	if err != nil {
 		return err
 	}
 	if _, ok := p.newFlow(&app{}).(renewer); !ok {
-		return usageErrorf("%s has no renew endpoint: when its refresh token expires, run `oauth2x login %s`", p.name, p.name)
+		return usageErrorf("%s has no renew endpoint: when its refresh token expires, run `oauth2x login %s%s`", p.name, p.name, accountArg(*account))
 	}
-	store, a, err := c.storeAndApp(&f, p, userToken, true, false)
+	store, a, err := c.userStoreAndApp(&f, p, *account, true, false)
 	if err != nil {
 		return err
 	}
 	old, tok, err := rotate(ctx, p, store, p.newFlow(a).(renewer).RenewRefreshToken)
 	if err != nil {
-		return err
+		return forAccount(err, *account)
 	}
 	if *asJSON {
 		return c.print(tok, true)
@@ -123,35 +131,72 @@ func (c *cli) renew(ctx context.Context, args []string) error {
 }
 
 const logoutAbout = `
-Deletes the provider's stored tokens (the user's and the app's). The
+Deletes the stored token of --account's user. When no other account is
+left logged in at the provider, the app's client token is deleted too. The
 provider is not told: the user can revoke access in the provider's app.
 `
 
 func (c *cli) logout(_ context.Context, args []string) error {
-	cmd := newCommand("logout", "logout <provider>", logoutAbout)
+	cmd := newCommand("logout", "logout <provider> [--account name]", logoutAbout)
+	account := accountFlag(cmd.fs)
 	p, err := c.parse(cmd, args)
 	if err != nil {
 		return err
 	}
+	if err := checkAccount(p, *account); err != nil {
+		return err
+	}
+	users, err := c.accounts(p)
+	if err != nil {
+		return err
+	}
 	var deleted []string
-	for _, kind := range []string{userToken, clientToken} {
-		store, err := c.store(p, kind)
-		if err != nil {
-			return err
-		}
+	del := func(store *tokenFile) error {
 		if _, err := os.Stat(store.Path); err == nil {
 			deleted = append(deleted, store.Path)
 		}
 		if err := store.Delete(); err != nil {
 			return fmt.Errorf("%s: deleting %s: %w", p.name, store.Path, err)
 		}
-	}
-	if len(deleted) == 0 {
-		fmt.Fprintf(c.stdout, "%s: no token was stored\n", p.name)
 		return nil
 	}
-	fmt.Fprintf(c.stdout, "%s: logged out: deleted %s\n", p.name, strings.Join(deleted, " and "))
+	if err := del(users.file(*account)); err != nil {
+		return err
+	}
+	if !users.any() { // the last account: the app's client token goes too
+		cs, err := c.clientStore(p)
+		if err != nil {
+			return err
+		}
+		if err := del(cs); err != nil {
+			return err
+		}
+	}
+	if len(deleted) == 0 {
+		fmt.Fprintf(c.stdout, "%s: no token was stored for account %q\n", p.name, *account)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "%s: logged out account %q: deleted %s\n", p.name, *account, strings.Join(deleted, " and "))
 	return nil
+}
+
+// userStoreAndApp opens account's token file at p and resolves the app,
+// with the endpoint remembered in the file.
+func (c *cli) userStoreAndApp(f *appFlags, p *provider, account string, needID, needSecret bool) (*tokenFile, *app, error) {
+	store, err := c.userStore(p, account)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.storeAndApp(f, p, store, needID, needSecret)
+}
+
+// forAccount has the hint of err name account.
+func forAccount(err error, account string) error {
+	var oe *opError
+	if errors.As(err, &oe) {
+		oe.account = account
+	}
+	return err
 }
 
 // needID makes a refresh without a client id a usage error instead of a
