@@ -1,8 +1,6 @@
 package oauth2x
 
 import (
-	"errors"
-
 	"golang.org/x/oauth2"
 
 	"github.com/oauth2x/oauth2x/internal/wire"
@@ -141,6 +139,3 @@ func IsTemporary(err error) bool {
 	k := KindOf(err)
 	return k == ErrTemporary || k == ErrRateLimited
 }
-
-// errNoRefreshToken is the cause when a token without a refresh token is refreshed.
-var errNoRefreshToken = errors.New("token has no refresh token")

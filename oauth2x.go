@@ -94,7 +94,7 @@ func ConfigRefresher(c *oauth2.Config) Refresher {
 	var style atomic.Int32 // the oauth2.AuthStyle that worked, once auto-detected
 	return RefresherFunc(func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
 		if t == nil || t.RefreshToken == "" {
-			return nil, &Error{Provider: "oauth2", Op: "refresh", Kind: ErrInvalidGrant, Cause: errNoRefreshToken}
+			return nil, &Error{Provider: "oauth2", Op: "refresh", Kind: ErrInvalidGrant, Cause: wire.ErrNoRefreshToken}
 		}
 		refresh := func(as oauth2.AuthStyle) (*oauth2.Token, error) {
 			r := &wire.Request{

@@ -67,7 +67,7 @@ func FuzzTokenDecoder(f *testing.F) {
 		if op&0x80 != 0 {
 			p = prev
 		}
-		tok, e := TokenDecoder(fuzzOps[int(op)%len(fuzzOps)], p)(status, body)
+		tok, e := TokenDecoderAt(fuzzOps[int(op)%len(fuzzOps)], p, time.Now())(status, body)
 		if broken := hostile.Broken(tok, e != nil); broken != "" {
 			t.Fatalf("%s: %v", broken, e)
 		}

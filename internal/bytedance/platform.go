@@ -129,14 +129,15 @@ func (p *Platform) Exchange(ctx context.Context, a *App, code string, opts ...oa
 	return wire.Do(ctx, r, TokenDecoderAt(OpExchange, nil, wire.Clock(ctx)))
 }
 
-// errNoRefreshToken is the cause when a token without a refresh token is refreshed.
-var errNoRefreshToken = errors.New("token has no refresh token")
+// errNoRefreshToken is the engine's [wire.ErrNoRefreshToken], by the name
+// global.go uses.
+var errNoRefreshToken = wire.ErrNoRefreshToken
 
 // Refresh trades t's refresh token for a new access token. What the answer
 // leaves out (the refresh token, its expiry, the open id) is kept from t.
 func (p *Platform) Refresh(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.Token, error) {
 	if t == nil || t.RefreshToken == "" {
-		return nil, wire.Export(&wire.Error{Provider: p.Name, Op: OpRefresh, Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken})
+		return nil, wire.Export(&wire.Error{Provider: p.Name, Op: OpRefresh, Kind: wire.ErrInvalidGrant, Cause: wire.ErrNoRefreshToken})
 	}
 	r := p.request(OpRefresh, PathRefreshToken, wire.Form, a, []wire.Param{
 		{Key: "client_key", Value: a.ClientKey},
@@ -150,13 +151,14 @@ func (p *Platform) Refresh(ctx context.Context, a *App, t *oauth2.Token) (*oauth
 // access token and the rest of t are kept.
 func (p *Platform) Renew(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.Token, error) {
 	if t == nil || t.RefreshToken == "" {
-		return nil, wire.Export(&wire.Error{Provider: p.Name, Op: OpRenew, Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken})
+		return nil, wire.Export(&wire.Error{Provider: p.Name, Op: OpRenew, Kind: wire.ErrInvalidGrant, Cause: wire.ErrNoRefreshToken})
 	}
 	r := p.request(OpRenew, PathRenewRefreshToken, wire.Form, a, []wire.Param{
 		{Key: "client_key", Value: a.ClientKey},
 		{Key: "refresh_token", Value: t.RefreshToken},
 	}, t.RefreshToken, t.AccessToken)
 	r.NoAccessToken = true
+	now := wire.Clock(ctx)
 	return wire.Do(ctx, r, func(status int, body []byte) (*oauth2.Token, *wire.Error) {
 		ans, e := Decode(OpRenew, status, body)
 		if e != nil {
@@ -178,8 +180,8 @@ func (p *Platform) Renew(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.
 		if ans.LogID != "" {
 			f.Extra[ExtraLogID] = ans.LogID
 		}
-		carry(f, t, wire.Clock(ctx), false)
-		nt := f.Token(wire.Clock(ctx))
+		carry(f, t, now, false)
+		nt := f.Token(now)
 		nt.Expiry, nt.ExpiresIn = t.Expiry, t.ExpiresIn
 		return nt, nil
 	})
