@@ -154,7 +154,7 @@ func storedAsToken(s storedToken) *oauth2.Token {
 // whether or not its fast path writes it.
 func TestMarshalTokenIsJSON(t *testing.T) {
 	tokens := fzTokens()
-	odd := []any{"plain", "<&>", "quote\"", "tab\t", "é", "\u2028", float64(1296000), 1.5, 1e21, 1e-7, -0.0, math.Inf(1),
+	odd := []any{"plain", "<&>", "quote\"", "tab\t", "é", "\u2028", float64(1296000), 1.5, 1e21, 1e-7, math.Copysign(0, -1), math.Inf(1),
 		int64(-7), 7, true, false, int32(3), json.Number("12"), map[string]any{"a": 1}, []any{1}}
 	for _, v := range odd {
 		tok := &oauth2.Token{AccessToken: "a<b", RefreshToken: "r", Expiry: time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("", 8*3600))}
