@@ -51,9 +51,9 @@ var shapes sync.Map
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
-// shapeOf returns the fast path's table for struct type t, or nil when
-// a field of t is other than a tagged value whose pointer is a
-// json.Unmarshaler (String, Int) or a tagged pointer to such a struct.
+// shapeOf returns the fast path's table for struct type t, or nil when a
+// field of t is not of a [fastKind] or has no JSON name of its own in
+// ASCII: encoding/json's rules for those are left to encoding/json.
 func shapeOf(t reflect.Type) *fastShape {
 	if s, ok := shapes.Load(t); ok {
 		return s.(*fastShape)
