@@ -7,7 +7,8 @@ package oauth2x_test
 //	go test -run '^$' -bench . -benchmem -count 10 ./... > bench.txt
 //	benchstat -col /impl bench.txt
 //
-// prints the two side by side with the difference. Endpoints are loopback
+// prints the two side by side with the difference (and, for
+// BenchmarkExchange, the floor rows impl=floor-rfc and impl=floor-douyin). Endpoints are loopback
 // httptest fakes; "net=none" variants answer from a canned round tripper
 // instead, so that they measure the client's own work (encoding the
 // request, decoding the answer) without the fake server's.
