@@ -7,7 +7,8 @@ package oauth2x_test
 //	go test -run '^$' -bench . -benchmem -count 10 ./... > bench.txt
 //	benchstat -col /impl bench.txt
 //
-// prints the two side by side with the difference. Endpoints are loopback
+// prints the two side by side with the difference (and, for
+// BenchmarkExchange, the floor rows impl=floor-rfc and impl=floor-douyin). Endpoints are loopback
 // httptest fakes; "net=none" variants answer from a canned round tripper
 // instead, so that they measure the client's own work (encoding the
 // request, decoding the answer) without the fake server's.
@@ -21,6 +22,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"slices"
 	"strings"
@@ -397,13 +399,61 @@ func benchGet(b *testing.B, c *http.Client, url string) []byte {
 	return body
 }
 
+// benchPost POSTs form to target with c, as a token call does, reads the
+// answer and fails unless it is a 200 carrying an access token.
+func benchPost(b *testing.B, c *http.Client, target string, form url.Values) {
+	resp, err := c.Post(target, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"access_token"`)) {
+		b.Fatal(resp.Status, err)
+	}
+}
+
 // BenchmarkExchange trades a code for a token: oauth2.Config.Exchange
 // against an RFC 6749 fake, douyin.Config.Exchange against douyintest.
 // Codes are single-use, so one per iteration is minted before the timer
 // starts. With net=none both read a canned answer (Douyin's documented
 // envelope, an RFC 6749 answer) without a server, which isolates the
 // client's own cost.
+//
+// The floor rows, net=loopback only, are what no client can go below: a
+// bare net/http POST of the same form to the same fake and a read of its
+// answer, with nothing decoded. impl=floor-rfc is x/oauth2's floor (the
+// RFC 6749 fake), impl=floor-douyin ours (douyintest, which does more
+// work per call); what each library costs is its time above its floor.
 func BenchmarkExchange(b *testing.B) {
+	b.Run("net=loopback/impl=floor-rfc", func(b *testing.B) {
+		rfc := benchNewRFC(b)
+		c := rfc.srv.Client()
+		forms := make([]url.Values, b.N)
+		for i := range forms {
+			forms[i] = url.Values{"grant_type": {"authorization_code"}, "code": {rfc.issueCode()},
+				"redirect_uri": {rfc.conf.RedirectURL}, "client_id": {rfc.conf.ClientID}, "client_secret": {rfc.conf.ClientSecret}}
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			benchPost(b, c, rfc.conf.Endpoint.TokenURL, forms[i])
+		}
+	})
+	b.Run("net=loopback/impl=floor-douyin", func(b *testing.B) {
+		fake, conf, _, _ := benchDouyin(b)
+		c := fake.Client()
+		forms := make([]url.Values, b.N)
+		for i := range forms {
+			forms[i] = url.Values{"client_key": {conf.ClientKey}, "client_secret": {conf.ClientSecret},
+				"code": {fake.IssueCode("user_info")}, "grant_type": {"authorization_code"}}
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			benchPost(b, c, conf.Endpoint.TokenURL, forms[i])
+		}
+	})
 	for _, net := range []string{"loopback", "none"} {
 		b.Run("net="+net+"/impl=x-oauth2", func(b *testing.B) {
 			rfc := benchNewRFC(b)

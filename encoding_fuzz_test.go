@@ -1,6 +1,9 @@
 package oauth2x
 
 import (
+	"bytes"
+	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -30,6 +33,16 @@ func FuzzUnmarshalToken(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		var viaJSON storedToken
+		if json.Unmarshal(b, &viaJSON) == nil && (viaJSON.AccessToken != "" || viaJSON.RefreshToken != "") {
+			tok, err := UnmarshalToken(b)
+			if err != nil {
+				t.Fatalf("UnmarshalToken(%q) = %v; encoding/json reads it", b, err)
+			}
+			if got, want := jsonMarshalToken(tok), jsonMarshalToken(storedAsToken(viaJSON)); !bytes.Equal(got, want) {
+				t.Fatalf("UnmarshalToken(%q) read %s; encoding/json %s", b, got, want)
+			}
+		}
 		tok, err := UnmarshalToken(b)
 		switch {
 		case tok == nil && err == nil:
@@ -46,6 +59,9 @@ func FuzzUnmarshalToken(f *testing.F) {
 		again, err := MarshalToken(tok)
 		if err != nil {
 			t.Fatalf("read %q but cannot write it back: %v", b, err)
+		}
+		if want := jsonMarshalToken(tok); !bytes.Equal(again, want) {
+			t.Fatalf("MarshalToken wrote %s; json.Marshal %s", again, want)
 		}
 		back, err := UnmarshalToken(again)
 		if err != nil {
@@ -101,6 +117,59 @@ func TestFuzzSeedTokensRoundTrip(t *testing.T) {
 		}
 		if got, want := back.Extra("open_id"), tok.Extra("open_id"); got != want {
 			t.Errorf("open_id %v -> %v", want, got)
+		}
+	}
+}
+
+// jsonMarshalToken is what MarshalToken wrote before its fast path:
+// json.Marshal of the storedToken. MarshalToken must write the same bytes.
+func jsonMarshalToken(t *oauth2.Token) []byte {
+	s := storedToken{AccessToken: t.AccessToken, TokenType: t.TokenType, RefreshToken: t.RefreshToken, Expiry: t.Expiry, ExpiresIn: t.ExpiresIn}
+	for _, k := range extraKeys {
+		if v := t.Extra(k); v != nil {
+			if s.Extra == nil {
+				s.Extra = map[string]any{}
+			}
+			s.Extra[k] = v
+		}
+	}
+	b, err := json.Marshal(&s)
+	if err != nil {
+		return []byte("error: " + err.Error())
+	}
+	return b
+}
+
+// storedAsToken is the token UnmarshalToken makes of s.
+func storedAsToken(s storedToken) *oauth2.Token {
+	t := &oauth2.Token{AccessToken: s.AccessToken, TokenType: s.TokenType, RefreshToken: s.RefreshToken, Expiry: s.Expiry, ExpiresIn: s.ExpiresIn}
+	if len(s.Extra) > 0 {
+		t = t.WithExtra(s.Extra)
+	}
+	return t
+}
+
+// TestMarshalTokenIsJSON: MarshalToken writes, byte for byte, what
+// json.Marshal writes for the stored form, whatever the extras hold,
+// whether or not its fast path writes it.
+func TestMarshalTokenIsJSON(t *testing.T) {
+	tokens := fzTokens()
+	odd := []any{"plain", "<&>", "quote\"", "tab\t", "é", "\u2028", float64(1296000), 1.5, 1e21, 1e-7, math.Copysign(0, -1), math.Inf(1),
+		int64(-7), 7, true, false, int32(3), json.Number("12"), map[string]any{"a": 1}, []any{1}}
+	for _, v := range odd {
+		tok := &oauth2.Token{AccessToken: "a<b", RefreshToken: "r", Expiry: time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("", 8*3600))}
+		tokens = append(tokens, tok.WithExtra(map[string]any{"open_id": v, "scope": "s", "log_id": v}))
+		tokens = append(tokens, (&oauth2.Token{AccessToken: "a", TokenType: "Bearer", ExpiresIn: -1}).WithExtra(map[string]any{"refresh_expires_in": v}))
+	}
+	tokens = append(tokens, &oauth2.Token{AccessToken: "a", Expiry: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	for _, tok := range tokens {
+		got, err := MarshalToken(tok)
+		want := jsonMarshalToken(tok)
+		if err != nil {
+			got = []byte("error: " + err.Error())
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("MarshalToken = %s\nwant          %s", got, want)
 		}
 	}
 }

@@ -121,14 +121,11 @@ func (c *Config) Exchange(ctx context.Context, code string, opts ...oauth2.AuthC
 	return c.do(ctx, "exchange", wire.WithOptions(c.params(ps...), opts), nil, code)
 }
 
-// errNoRefreshToken is the cause when a token without a refresh token is refreshed.
-var errNoRefreshToken = errors.New("token has no refresh token")
-
 // Refresh trades t's refresh token for a new access token. The gateway's
 // answer carries no refresh token, so t's is kept.
 func (c *Config) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
 	if t == nil || t.RefreshToken == "" {
-		return nil, wire.Export(&wire.Error{Provider: "fantem", Op: "refresh", Kind: wire.ErrInvalidGrant, Cause: errNoRefreshToken})
+		return nil, wire.NoRefreshToken("fantem", "refresh")
 	}
 	ps := c.params(wire.Param{Key: "grant_type", Value: "refresh_token"}, wire.Param{Key: "refresh_token", Value: t.RefreshToken})
 	return c.do(ctx, "refresh", ps, t, t.RefreshToken, t.AccessToken)

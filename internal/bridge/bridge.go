@@ -208,7 +208,6 @@ func tokenResponse(req *http.Request, t *oauth2.Token) *http.Response {
 	if t.RefreshToken != "" {
 		body["refresh_token"] = t.RefreshToken
 	}
-	delete(body, "expires_in")
 	if !t.Expiry.IsZero() {
 		secs := t.ExpiresIn
 		if secs <= 0 {

@@ -148,14 +148,10 @@ func (a *Answer) Fields() *wire.TokenFields {
 	return f
 }
 
-// TokenDecoder decodes a token answer (exchange, refresh, client token).
-// prev, when not nil, is the token being refreshed: what the answer leaves
-// out (the refresh token, its expiry, the open id) is carried over from it.
-func TokenDecoder(op string, prev *oauth2.Token) wire.Decoder {
-	return TokenDecoderAt(op, prev, time.Now())
-}
-
-// TokenDecoderAt is TokenDecoder with expiries stamped relative to now.
+// TokenDecoderAt decodes a token answer (exchange, refresh, client
+// token), with expiries stamped relative to now. prev, when not nil, is
+// the token being refreshed: what the answer leaves out (the refresh
+// token, its expiry, the open id) is carried over from it.
 func TokenDecoderAt(op string, prev *oauth2.Token, now time.Time) wire.Decoder {
 	return func(status int, body []byte) (*oauth2.Token, *wire.Error) {
 		a, e := Decode(op, status, body)

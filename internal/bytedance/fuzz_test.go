@@ -1,6 +1,8 @@
 package bytedance
 
 import (
+	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -24,10 +26,17 @@ func fuzzSeeds(f *testing.F) {
 
 // FuzzDecode checks the envelope decoder in both editions and its error
 // forms: exactly one of an answer and an error; an answer only from a 2xx
-// whose lifetimes are in range; an error for a 2xx always has a kind.
+// whose lifetimes are in range; an error for a 2xx always has a kind. An
+// envelope wire.Unmarshal accepts is the one encoding/json reads.
 func FuzzDecode(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, op uint8, status int, body []byte) {
+		var got, want envelope
+		if wire.Unmarshal(body, &got) == nil {
+			if err := json.Unmarshal(body, &want); err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("wire.Unmarshal read %+v; encoding/json %+v, %v", got, want, err)
+			}
+		}
 		a, e := Decode(fuzzOps[int(op)%len(fuzzOps)], status, body)
 		switch {
 		case a == nil && e == nil:
@@ -67,7 +76,7 @@ func FuzzTokenDecoder(f *testing.F) {
 		if op&0x80 != 0 {
 			p = prev
 		}
-		tok, e := TokenDecoder(fuzzOps[int(op)%len(fuzzOps)], p)(status, body)
+		tok, e := TokenDecoderAt(fuzzOps[int(op)%len(fuzzOps)], p, time.Now())(status, body)
 		if broken := hostile.Broken(tok, e != nil); broken != "" {
 			t.Fatalf("%s: %v", broken, e)
 		}

@@ -154,6 +154,7 @@ func (p *Platform) Renew(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.
 		{Key: "refresh_token", Value: t.RefreshToken},
 	}, t.RefreshToken, t.AccessToken)
 	r.NoAccessToken = true
+	now := wire.Clock(ctx)
 	return wire.Do(ctx, r, func(status int, body []byte) (*oauth2.Token, *wire.Error) {
 		ans, e := Decode(OpRenew, status, body)
 		if e != nil {
@@ -175,8 +176,8 @@ func (p *Platform) Renew(ctx context.Context, a *App, t *oauth2.Token) (*oauth2.
 		if ans.LogID != "" {
 			f.Extra[ExtraLogID] = ans.LogID
 		}
-		carry(f, t, wire.Clock(ctx), false)
-		nt := f.Token(wire.Clock(ctx))
+		carry(f, t, now, false)
+		nt := f.Token(now)
 		nt.Expiry, nt.ExpiresIn = t.Expiry, t.ExpiresIn
 		return nt, nil
 	})

@@ -3,6 +3,7 @@ package wire
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestDecodeRFC6749Kinds(t *testing.T) {
@@ -26,7 +27,7 @@ func TestDecodeRFC6749Kinds(t *testing.T) {
 		{200, `{"token_type":"bearer"}`, ErrBadResponse},
 	}
 	for _, c := range cases {
-		tok, e := DecodeRFC6749(c.status, []byte(c.body))
+		tok, e := DecodeRFC6749At(time.Now())(c.status, []byte(c.body))
 		if tok != nil || e == nil {
 			t.Errorf("%d %s: got token %v, error %v", c.status, c.body, tok, e)
 			continue
@@ -35,7 +36,7 @@ func TestDecodeRFC6749Kinds(t *testing.T) {
 			t.Errorf("%d %s: kind %v, want %v", c.status, c.body, e.Kind, c.kind)
 		}
 	}
-	tok, e := DecodeRFC6749(200, []byte(`{"access_token":"a","expires_in":"36000"}`))
+	tok, e := DecodeRFC6749At(time.Now())(200, []byte(`{"access_token":"a","expires_in":"36000"}`))
 	if e != nil || tok.AccessToken != "a" || tok.ExpiresIn != 36000 || tok.Type() != "Bearer" {
 		t.Errorf("string expires_in: %v, %v", tok, e)
 	}

@@ -9,6 +9,22 @@ import (
 	"golang.org/x/oauth2"
 )
 
+// Extra keys the library writes into a token beyond the provider's own.
+const (
+	// ExtraRefreshExpiry holds the refresh token's expiry as Unix seconds,
+	// computed from refresh_expires_in when the token was issued, so it
+	// stays meaningful after a save and a load.
+	ExtraRefreshExpiry = "refresh_token_expiry"
+)
+
+// ExtraKeys are the Token.Extra keys the providers of this module write,
+// with the common RFC and OpenID ones. x/oauth2 gives no way to list a
+// token's extras, so what copies a token's extras copies these.
+var ExtraKeys = []string{
+	"open_id", "union_id", "scope", "refresh_expires_in", ExtraRefreshExpiry,
+	"log_id", "id_token",
+}
+
 // ExtraInt reads an integer extra whether it was stored as a Go integer, a
 // float64 (after a JSON round trip), a json.Number or a string.
 func ExtraInt(t *oauth2.Token, key string) (int64, bool) {

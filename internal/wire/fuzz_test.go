@@ -37,7 +37,7 @@ func leaky(text string, values []string) string {
 func FuzzDecodeRFC6749(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		tok, e := DecodeRFC6749(status, body)
+		tok, e := DecodeRFC6749At(time.Now())(status, body)
 		if broken := hostile.Broken(tok, e != nil); broken != "" {
 			t.Fatalf("%s: %v", broken, e)
 		}

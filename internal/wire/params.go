@@ -51,11 +51,3 @@ func WithOptions(params []Param, opts []oauth2.AuthCodeOption) []Param {
 	}
 	return params
 }
-
-// ExtraKeys are the Token.Extra keys the providers of this module write,
-// with the common RFC and OpenID ones. x/oauth2 gives no way to list a
-// token's extras, so what copies a token's extras copies these.
-var ExtraKeys = []string{
-	"open_id", "union_id", "scope", "refresh_expires_in", ExtraRefreshExpiry,
-	"log_id", "id_token", "expires_in",
-}

@@ -3,48 +3,10 @@ package wire
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
-
-// ErrInvalidUTF8 is the cause when an answer is not valid UTF-8.
-var ErrInvalidUTF8 = errors.New("answer is not valid UTF-8")
-
-// DuplicateKeyError is the cause when an answer names one key twice in one
-// object. encoding/json keeps the last value and matches keys without
-// regard to case, while other parsers (a proxy, a logging gateway) may keep
-// the first: such an answer means different things to different readers,
-// so it is refused rather than guessed at.
-type DuplicateKeyError struct {
-	Key string // the key's second spelling, as the answer wrote it
-}
-
-func (e *DuplicateKeyError) Error() string {
-	return fmt.Sprintf("key %.40q appears twice in one object", e.Key)
-}
-
-// Unmarshal is json.Unmarshal for answers from the network: it also
-// refuses an answer that is not valid UTF-8 ([ErrInvalidUTF8]) or that
-// names a key twice in one object (in any mix of case, as encoding/json
-// matches them), returning a *DuplicateKeyError.
-func Unmarshal(body []byte, v any) error {
-	if !utf8.Valid(body) {
-		// encoding/json would read invalid bytes as U+FFFD: a token that is
-		// not the one the server sent.
-		return ErrInvalidUTF8
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return err
-	}
-	if dup, ok := dupKey(body); ok {
-		return &DuplicateKeyError{Key: dup}
-	}
-	return nil
-}
 
 // sensitiveKeys are the keys whose string values are secrets wherever
 // they appear in an answer or a request, compared folded.
@@ -230,11 +192,4 @@ func foldKey(s string) string {
 			r = r2
 		}
 	}, s)
-}
-
-// errDuplicate reports whether err is one of Unmarshal's own refusals
-// (a *DuplicateKeyError or ErrInvalidUTF8), whose text quotes no value.
-func errDuplicate(err error) bool {
-	var de *DuplicateKeyError
-	return errors.As(err, &de) || errors.Is(err, ErrInvalidUTF8)
 }
