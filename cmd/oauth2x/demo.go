@@ -177,9 +177,7 @@ func (d *demo) walk(ctx context.Context, p *provider) error {
 		case !errors.Is(err, oauth2x.ErrInvalidGrant):
 			return "", p.failed(err)
 		}
-		var re *oauth2.RetrieveError
-		errors.As(err, &re)
-		return fmt.Sprintf("the used code is refused: %s error %s → errors.Is(err, %s)", p.title, errCode(re), kindOf(err)), nil
+		return fmt.Sprintf("the used code is refused: %s error %s → errors.Is(err, %s)", p.title, errCode(err), kindOf(err)), nil
 	})
 	if err != nil {
 		return err
@@ -324,9 +322,14 @@ func browse(ctx context.Context, u string) (*url.URL, error) {
 	return resp.Request.URL, nil
 }
 
-func errCode(re *oauth2.RetrieveError) string {
-	if re == nil || re.ErrorCode == "" {
-		return "(no code)"
+func errCode(err error) string {
+	var e *oauth2x.Error
+	if errors.As(err, &e) && e.Code != "" {
+		return e.Code
 	}
-	return re.ErrorCode
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.ErrorCode != "" {
+		return re.ErrorCode
+	}
+	return "(no code)"
 }
