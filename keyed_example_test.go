@@ -89,8 +89,8 @@ func ExampleTokens() {
 	get("/callback?code="+fake.IssueCode("user_info"), "")
 	get("/me", "fake-open-id")
 	now.Add(douyintest.AccessTTL) // the access token expires
-	get("/me", "fake-open-id")       // refreshed on the way
-	get("/me", "someone-else")       // never signed in
+	get("/me", "fake-open-id")    // refreshed on the way
+	get("/me", "someone-else")    // never signed in
 	fmt.Println("refreshes:", fake.Calls(douyintest.RefreshTokenPath))
 	// Output:
 	// 200 signed in as fake-open-id

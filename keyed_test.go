@@ -438,7 +438,7 @@ func TestTokensStoreFaults(t *testing.T) {
 	m.mu.RLock()
 	e := m.resident["alice"]
 	m.mu.RUnlock()
-	waitFlight(e.src)
+	waitFlight(&e.src)
 	if stored, _ := store.KeyedStore.Load(ctx, "alice"); stored == nil || stored.RefreshToken != rot.Live("alice") {
 		t.Errorf("after the store came back it holds %v; live refresh token %s", stored, rot.Live("alice"))
 	}

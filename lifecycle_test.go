@@ -139,9 +139,9 @@ func TestFailureSharedExactlyOnce(t *testing.T) {
 	u := newUpstream(c)
 	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary, Cause: errors.New("boom")}
 	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
-	s := newTokenSource(context.Background(), u, expiredToken(c), opts(c))
+	s := NewTokenSource(context.Background(), u, expiredToken(c), opts(c))
 	const n = 64
-	f, _ := s.join(c.Now())
+	f, _ := s.join(instantOf(c.Now()))
 	<-u.entered
 	// Every waiter joins the one flight in progress.
 	results := make(chan error, n)
@@ -149,7 +149,7 @@ func TestFailureSharedExactlyOnce(t *testing.T) {
 	for range n {
 		joined.Add(1)
 		go func() {
-			g, _ := s.join(c.Now())
+			g, _ := s.join(instantOf(c.Now()))
 			joined.Done()
 			<-g.done
 			results <- g.err
@@ -173,7 +173,7 @@ func TestEarlyRefreshDoesNotBlockValidToken(t *testing.T) {
 	u := newUpstream(c)
 	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
 	tok := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(30 * time.Second)}
-	s := newTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: time.Minute, OnError: func(error) {}})
+	s := NewTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: time.Minute, OnError: func(error) {}})
 	got, err := s.Token() // inside the early window: starts a background refresh
 	if err != nil || got.AccessToken != "at-0" {
 		t.Fatalf("Token = %v, %v; want the current token at once", got, err)
@@ -201,7 +201,7 @@ func TestBackgroundRefreshSurvivesCallerContext(t *testing.T) {
 	c := newClock()
 	u := newUpstream(c)
 	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
-	s := newTokenSource(context.Background(), u, expiredToken(c), opts(c))
+	s := NewTokenSource(context.Background(), u, expiredToken(c), opts(c))
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { _, err := s.TokenContext(ctx); errc <- err }()
@@ -264,7 +264,7 @@ func TestTemporaryFailureBacksOffWhileTokenValid(t *testing.T) {
 	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary}
 	reported := make(chan error, 64)
 	tok := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(5 * time.Minute)}
-	s := newTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: 10 * time.Minute, OnError: func(err error) { reported <- err }})
+	s := NewTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: 10 * time.Minute, OnError: func(err error) { reported <- err }})
 	for range 50 {
 		if got, err := s.Token(); err != nil || got.AccessToken != "at-0" {
 			t.Fatalf("Token = %v, %v; want the still-valid token", got, err)
@@ -349,7 +349,7 @@ func TestSaveFailureLosesNothing(t *testing.T) {
 	store.fail.Store(1)
 	var reported []error
 	var mu sync.Mutex
-	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(err error) {
+	s := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(err error) {
 		mu.Lock()
 		reported = append(reported, err)
 		mu.Unlock()
@@ -398,7 +398,7 @@ func TestSaveBeforeHandOut(t *testing.T) {
 			panic("token published before it was saved")
 		}
 	}
-	s = newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now})
+	s = NewTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now})
 	got, err := s.Token()
 	if err != nil {
 		t.Fatal(err)
@@ -479,7 +479,7 @@ func TestLockNotTakenIsAnErrorNotADeadlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	src := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: 20 * time.Millisecond, OnError: func(error) {}})
+	src := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: 20 * time.Millisecond, OnError: func(error) {}})
 	_, err = src.Token()
 	// The lock's wait and the flight end at the same timeout: either says so.
 	if !IsTemporary(err) || !errors.Is(err, context.DeadlineExceeded) {
@@ -487,7 +487,7 @@ func TestLockNotTakenIsAnErrorNotADeadlock(t *testing.T) {
 	}
 	// A caller's own context ends its wait on the lock. (A source whose lock
 	// wait outlasts the test, so the two endings cannot race.)
-	patient := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: time.Hour, OnError: func(error) {}})
+	patient := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: time.Hour, OnError: func(error) {}})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := patient.TokenContext(ctx); !errors.Is(err, context.Canceled) {
@@ -503,7 +503,7 @@ func TestHalfLifeWhenExpireEarlyExceedsLifetime(t *testing.T) {
 	u := newUpstream(c)
 	u.life = time.Minute
 	u.expiresIn = 60
-	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Now: c.Now, ExpireEarly: time.Hour})
+	s := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Now: c.Now, ExpireEarly: time.Hour})
 	if _, err := s.Token(); err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +555,7 @@ func TestRefreshBackoffResetsWhenStoreSuppliesToken(t *testing.T) {
 	u := newUpstream(c)
 	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary}
 	store := NewMemoryStore()
-	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(error) {}})
+	s := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(error) {}})
 	for range 3 {
 		if _, err := s.Token(); !IsTemporary(err) {
 			t.Fatalf("Token = %v", err)
@@ -571,7 +571,10 @@ func TestRefreshBackoffResetsWhenStoreSuppliesToken(t *testing.T) {
 		t.Fatalf("Token = %v, %v", got, err)
 	}
 	s.mu.Lock()
-	fails := s.fails
+	fails := 0
+	if s.f != nil {
+		fails = s.f.fails
+	}
 	s.mu.Unlock()
 	if fails != 0 {
 		t.Errorf("failure count after a successful flight = %d, want 0", fails)
@@ -582,7 +585,7 @@ func TestLifetimeRecordedForHalfLifeRule(t *testing.T) {
 	c := newClock()
 	u := newUpstream(c) // issues tokens without ExpiresIn, as clientcredentials does
 	u.life = time.Minute
-	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Now: c.Now, ExpireEarly: time.Hour})
+	s := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Now: c.Now, ExpireEarly: time.Hour})
 	tok, err := s.Token()
 	if err != nil {
 		t.Fatal(err)
@@ -619,7 +622,7 @@ func (s *stable) Refresh(context.Context, *oauth2.Token) (*oauth2.Token, error) 
 func TestSameTokenAgainIsNotRefreshedInALoop(t *testing.T) {
 	c := newClock()
 	r := &stable{clock: c}
-	s := newTokenSource(context.Background(), r, nil, &Options{Now: c.Now, ExpireEarly: time.Minute})
+	s := NewTokenSource(context.Background(), r, nil, &Options{Now: c.Now, ExpireEarly: time.Minute})
 	first, err := s.Token()
 	if err != nil {
 		t.Fatal(err)
