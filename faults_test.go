@@ -170,21 +170,37 @@ func faultSaveForever(t *testing.T) {
 	store.failSaves.Store(-1)
 	var reports atomic.Int32
 	s := NewTokenSource(context.Background(), newUpstream(c), expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(error) { reports.Add(1) }})
-	for range 5 * 60 { // five virtual minutes, a read a second
-		if _, err := s.Token(); err != nil {
-			t.Fatal(err)
+	readFiveMinutes(t, s, c, "")
+	n := store.saves.Load()
+	t.Logf("FAULT 2 save-fails-forever: %d save attempts and %d reports in 5 virtual minutes", n, reports.Load())
+	wantBackoffTries(t, "save", n, reports.Load())
+}
+
+// readFiveMinutes reads s once a virtual second for five virtual minutes,
+// waiting for the flight each read starts; every read must succeed, and
+// give the access token want unless it is empty.
+func readFiveMinutes(t *testing.T, s *TokenSource, c *clock, want string) {
+	t.Helper()
+	for range 5 * 60 {
+		got, err := s.Token()
+		if err != nil || want != "" && got.AccessToken != want {
+			t.Fatalf("Token = %v, %v; want %q", got, err, want)
 		}
 		waitFlight(s)
 		c.Add(time.Second)
 	}
-	n := store.saves.Load()
-	t.Logf("FAULT 2 save-fails-forever: %d save attempts and %d reports in 5 virtual minutes", n, reports.Load())
-	// 1+1+2+4+…+128 s (less jitter) is nine tries in five minutes.
-	if n < 2 || n > 10 {
-		t.Errorf("save attempts in 5 minutes = %d, want about 9 (doubling from 1s)", n)
+}
+
+// wantBackoffTries checks the tries of an operation failing throughout
+// readFiveMinutes: 1+1+2+4+…+128 s (less jitter) is nine tries in five
+// minutes, each reported once.
+func wantBackoffTries(t *testing.T, op string, tries, reports int32) {
+	t.Helper()
+	if tries < 2 || tries > 10 {
+		t.Errorf("%s attempts in 5 minutes = %d, want about 9 (doubling from 1s)", op, tries)
 	}
-	if r := reports.Load(); r != n {
-		t.Errorf("reports = %d, want one per failed save (%d)", r, n)
+	if reports != tries {
+		t.Errorf("reports = %d, want one per failed %s (%d)", reports, op, tries)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -721,3 +722,136 @@ func TestDefaultReportIsSlogWarning(t *testing.T) {
 type chanWriter chan string
 
 func (w chanWriter) Write(p []byte) (int, error) { w <- string(p); return len(p), nil }
+
+// lockedSave is a FileStore whose Save checks that the caller holds the
+// store's lock.
+type lockedSave struct {
+	*FileStore
+	t *testing.T
+}
+
+func (l lockedSave) Save(ctx context.Context, tok *oauth2.Token) error {
+	if release, ok, _ := tryLockFile(l.Path + ".lock"); ok {
+		release()
+		l.t.Error("saved without holding the store's lock")
+	}
+	return l.FileStore.Save(ctx, tok)
+}
+
+// TestGivenTokenSavedForRestart: NewTokenSource with a valid token and an
+// empty FileStore saves the token, holding the store's lock, before it
+// hands it out: a restart (a new source on the file, with no token) and a
+// second replica get it with no upstream call, and at expiry the two
+// refresh once between them.
+func TestGivenTokenSavedForRestart(t *testing.T) {
+	c := newClock()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "token.json")
+	u := newUpstream(c)
+	u.rotate = true
+	given := &oauth2.Token{AccessToken: "at-login", RefreshToken: "rt-login", Expiry: c.Now().Add(time.Hour), ExpiresIn: 3600}
+	first := NewTokenSource(ctx, u, given, &Options{Store: lockedSave{NewFileStore(path), t}, Now: c.Now})
+	if got, err := first.Token(); err != nil || got.AccessToken != "at-login" {
+		t.Fatalf("first: %v, %v", got, err)
+	}
+	if stored, err := NewFileStore(path).Load(ctx); err != nil || stored == nil || stored.RefreshToken != "rt-login" {
+		t.Fatalf("the store holds %v, %v after the first call; want the given token", stored, err)
+	}
+	restarted := NewTokenSource(ctx, u, nil, &Options{Store: NewFileStore(path), Now: c.Now})
+	replica := NewTokenSource(ctx, u, nil, &Options{Store: NewFileStore(path), Now: c.Now})
+	for name, s := range map[string]*TokenSource{"restarted": restarted, "replica": replica} {
+		if got, err := s.Token(); err != nil || got.AccessToken != "at-login" {
+			t.Fatalf("%s, no token given: %v, %v; want the saved login", name, got, err)
+		}
+	}
+	if n := u.calls.Load(); n != 0 {
+		t.Fatalf("upstream calls = %d before expiry, want 0", n)
+	}
+	c.Add(time.Hour) // expired: one refresh between the two
+	for name, s := range map[string]*TokenSource{"restarted": restarted, "replica": replica} {
+		if got, err := s.Token(); err != nil || got.RefreshToken != "rt-1" {
+			t.Fatalf("%s at expiry: %v, %v; want the one refreshed token", name, got, err)
+		}
+	}
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("upstream calls at expiry = %d, want 1", n)
+	}
+}
+
+// TestGivenNewerTokenReplacesStored: a given token newer than the stored
+// one is served and replaces it in the store; an older one is not saved.
+func TestGivenNewerTokenReplacesStored(t *testing.T) {
+	c := newClock()
+	ctx := context.Background()
+	store := NewMemoryStore()
+	store.Save(ctx, &oauth2.Token{AccessToken: "at-old", RefreshToken: "rt-old", Expiry: c.Now().Add(30 * time.Minute)})
+	u := newUpstream(c)
+	s := NewTokenSource(ctx, u, &oauth2.Token{AccessToken: "at-new", RefreshToken: "rt-new", Expiry: c.Now().Add(time.Hour)}, &Options{Store: store, Now: c.Now})
+	if got, err := s.Token(); err != nil || got.AccessToken != "at-new" {
+		t.Fatalf("Token = %v, %v; want the given, newer token", got, err)
+	}
+	if stored, _ := store.Load(ctx); stored.AccessToken != "at-new" || stored.RefreshToken != "rt-new" {
+		t.Errorf("store holds %s/%s, want the given token saved over the older one", stored.AccessToken, stored.RefreshToken)
+	}
+	s = NewTokenSource(ctx, u, &oauth2.Token{AccessToken: "at-older", RefreshToken: "rt-older", Expiry: c.Now().Add(10 * time.Minute)}, &Options{Store: store, Now: c.Now})
+	if got, _ := s.Token(); got.AccessToken != "at-new" {
+		t.Errorf("Token = %s, want the stored, newer token", got.AccessToken)
+	}
+	if stored, _ := store.Load(ctx); stored.AccessToken != "at-new" {
+		t.Errorf("an older given token was saved: the store holds %s", stored.AccessToken)
+	}
+	if u.calls.Load() != 0 {
+		t.Errorf("refreshed %d times with valid tokens", u.calls.Load())
+	}
+}
+
+// TestGivenTokenSavedAfterStoreOutage: the store cannot be read when the
+// source starts. The given valid token is served at once, nothing is saved
+// without reading the store first, reading it is retried with backoff (on
+// reads, about nine tries in five virtual minutes), and once the store
+// answers the token is saved and reads cost no store call. A second source
+// with no token gets a temporary error and never calls the refresher.
+func TestGivenTokenSavedAfterStoreOutage(t *testing.T) {
+	c := newClock()
+	ctx := context.Background()
+	store := newFaultStore()
+	store.failLoads.Store(true)
+	var reports atomic.Int32
+	u := newUpstream(c)
+	given := &oauth2.Token{AccessToken: "at-login", RefreshToken: "rt-login", Expiry: c.Now().Add(time.Hour), ExpiresIn: 3600}
+	s := NewTokenSource(ctx, u, given, &Options{Store: store, Now: c.Now, ExpireEarly: time.Second, OnError: func(error) { reports.Add(1) }})
+	readFiveMinutes(t, s, c, "at-login")
+	loads := store.loads.Load()
+	t.Logf("store down at start: %d load attempts, %d reports in 5 virtual minutes", loads, reports.Load())
+	wantBackoffTries(t, "load", loads, reports.Load())
+	if store.saves.Load() != 0 {
+		t.Errorf("saved %d times without reading the store", store.saves.Load())
+	}
+
+	other := RefresherFunc(func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		t.Error("a source with no token called the refresher while the store was down")
+		return nil, errors.New("no")
+	})
+	if _, err := NewTokenSource(ctx, other, nil, &Options{Store: store, Now: c.Now, OnError: func(error) {}}).Token(); !IsTemporary(err) || errors.Is(err, ErrInvalidGrant) {
+		t.Errorf("no token, store down: %v; want a temporary error, not a dead grant", err)
+	}
+
+	store.failLoads.Store(false)
+	c.Add(5 * time.Minute) // past the longest backoff
+	s.Token()
+	waitFlight(s)
+	if stored, _ := store.mem().Load(ctx); stored == nil || stored.RefreshToken != "rt-login" {
+		t.Fatalf("after the store came back it holds %v; want the given token", stored)
+	}
+	before := store.calls()
+	for range 100 {
+		s.Token()
+		waitFlight(s)
+	}
+	if n := store.calls() - before; n != 0 {
+		t.Errorf("store calls for 100 reads after the token was saved = %d, want 0", n)
+	}
+	if u.calls.Load() != 0 {
+		t.Errorf("refreshed %d times with a valid token", u.calls.Load())
+	}
+}

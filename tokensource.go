@@ -575,10 +575,10 @@ func (s *TokenSource) end(f *flight, tok *oauth2.Token, err error, bg, abandoned
 	s.tidyLocked()
 	unseen := bg || s.cur.Load().usable(now)
 	s.mu.Unlock()
-	close(f.done)
 	if err != nil && unseen && !errors.Is(err, ErrNoToken) {
-		s.report(err)
+		s.report(err) // before the waiters go on: the flight is then done
 	}
+	close(f.done)
 }
 
 // fly does the work of a flight: load, lock, load again, refresh if still
