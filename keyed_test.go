@@ -154,8 +154,11 @@ func TestTokensDeletedElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Add(2 * time.Hour) // b's copy expires
-	if _, err := b.Token(ctx, "alice"); !errors.Is(err, ErrNoToken) {
-		t.Fatalf("deleted elsewhere, at expiry: %v, want ErrNoToken", err)
+	for range 20 { // across ten virtual minutes, past MaxBackoff
+		if _, err := b.Token(ctx, "alice"); !errors.Is(err, ErrNoToken) {
+			t.Fatalf("deleted elsewhere, at expiry: %v, want ErrNoToken", err)
+		}
+		c.Add(30 * time.Second)
 	}
 	if n := rot.Refreshes("alice"); n != 0 {
 		t.Errorf("a deleted key was refreshed %d times", n)
@@ -165,6 +168,44 @@ func TestTokensDeletedElsewhere(t *testing.T) {
 	}
 	if n := b.Resident(); n != 0 {
 		t.Errorf("a deleted key stayed in memory: %d resident", n)
+	}
+}
+
+// TestTokensDeletedElsewhereNoticedEarly: the background refresh of a key's
+// token in its early window finds the key deleted in another process: the
+// token is not refreshed and no longer served, though it has not expired.
+func TestTokensDeletedElsewhereNoticedEarly(t *testing.T) {
+	c := newClock()
+	rot := oauthtest.NewRotating()
+	store := NewKeyedMemoryStore()
+	ctx := context.Background()
+	a := NewTokens(RefresherFunc(rot.Refresh), store, opts(c))
+	b := NewTokens(RefresherFunc(rot.Refresh), store, opts(c))
+	if err := a.Put(ctx, "alice", rot.Grant("alice", c.Now().Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Token(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(time.Hour - 30*time.Second) // inside the early window, still valid
+	if _, err := b.Token(ctx, "alice"); err != nil {
+		t.Fatalf("valid token, before the store is read: %v", err)
+	}
+	b.mu.RLock()
+	e := b.resident["alice"]
+	b.mu.RUnlock()
+	waitFlight(&e.src) // the background refresh, which finds the key gone
+	if tok, err := b.Token(ctx, "alice"); !errors.Is(err, ErrNoToken) {
+		t.Fatalf("after the background look found the key deleted: %v, %v; want ErrNoToken", tok, err)
+	}
+	if n := rot.Refreshes("alice"); n != 0 {
+		t.Errorf("a deleted key was refreshed %d times", n)
+	}
+	if stored, _ := store.Load(ctx, "alice"); stored != nil {
+		t.Errorf("a deleted key came back: %v", stored)
 	}
 }
 
