@@ -134,10 +134,10 @@ func TestTokensNoToken(t *testing.T) {
 	}
 }
 
-// TestTokensDeletedElsewhere: another process deletes a key (logout) while
-// this one holds its token: at expiry this one does not refresh it (which
-// would bring the logged-out user back) but answers ErrNoToken.
-func TestTokensDeletedElsewhere(t *testing.T) {
+// deletedElsewhere sets the scene of the deleted-elsewhere tests: b holds
+// alice's token (valid for an hour), which another process then deletes.
+func deletedElsewhere(t *testing.T) (*clock, *oauthtest.Rotating, KeyedStore, *Tokens) {
+	t.Helper()
 	c := newClock()
 	rot := oauthtest.NewRotating()
 	store := NewKeyedMemoryStore()
@@ -153,8 +153,18 @@ func TestTokensDeletedElsewhere(t *testing.T) {
 	if err := a.Delete(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
+	return c, rot, store, b
+}
+
+// TestTokensDeletedElsewhere: another process deletes a key (logout) while
+// this one holds its token: at expiry this one does not refresh it (which
+// would bring the logged-out user back) but answers ErrNoToken.
+func TestTokensDeletedElsewhere(t *testing.T) {
+	c, rot, store, b := deletedElsewhere(t)
+	ctx := context.Background()
 	c.Add(2 * time.Hour) // b's copy expires
-	for range 20 { // across ten virtual minutes, past MaxBackoff
+	// Across ten virtual minutes, past MaxBackoff:
+	for range 20 {
 		if _, err := b.Token(ctx, "alice"); !errors.Is(err, ErrNoToken) {
 			t.Fatalf("deleted elsewhere, at expiry: %v, want ErrNoToken", err)
 		}
@@ -175,21 +185,8 @@ func TestTokensDeletedElsewhere(t *testing.T) {
 // token in its early window finds the key deleted in another process: the
 // token is not refreshed and no longer served, though it has not expired.
 func TestTokensDeletedElsewhereNoticedEarly(t *testing.T) {
-	c := newClock()
-	rot := oauthtest.NewRotating()
-	store := NewKeyedMemoryStore()
+	c, rot, store, b := deletedElsewhere(t)
 	ctx := context.Background()
-	a := NewTokens(RefresherFunc(rot.Refresh), store, opts(c))
-	b := NewTokens(RefresherFunc(rot.Refresh), store, opts(c))
-	if err := a.Put(ctx, "alice", rot.Grant("alice", c.Now().Add(time.Hour))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Token(ctx, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Delete(ctx, "alice"); err != nil {
-		t.Fatal(err)
-	}
 	c.Add(time.Hour - 30*time.Second) // inside the early window, still valid
 	if _, err := b.Token(ctx, "alice"); err != nil {
 		t.Fatalf("valid token, before the store is read: %v", err)
