@@ -245,6 +245,12 @@ type flight struct {
 	ended bool // done is closed; guarded by TokenSource.mu
 	tok   *oauth2.Token
 	err   error
+
+	// held is the store's lock while the flight holds it: released once
+	// the flight has ended, so that a process that takes it next finds
+	// the flight's token published and this source ready for a new
+	// flight. Only the flight's goroutine uses it.
+	held *heldLock
 }
 
 // heldLock is the store's lock as a flight holds it. It is released when
@@ -531,10 +537,11 @@ func (s *TokenSource) run(f *flight, bg bool) {
 		s.end(f, nil, &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrTemporary,
 			Cause: fmt.Errorf("abandoned after RefreshTimeout (%v): %w", s.set.refreshTimeout, context.DeadlineExceeded)}, bg, true)
 	})
-	tok, err := s.fly(ctx, base)
+	tok, err := s.fly(ctx, base, f)
 	if stop() {
 		s.end(f, tok, ownTimeout(ctx, err), bg, false)
 	}
+	f.held.release()
 }
 
 // end ends flight f with its result, unless it has ended already: the
@@ -581,25 +588,28 @@ func (s *TokenSource) end(f *flight, tok *oauth2.Token, err error, bg, abandoned
 	close(f.done)
 }
 
-// fly does the work of a flight: load, lock, load again, refresh if still
-// needed, save, unlock. A store that is healthy and a token that is fresh
-// cost one Load and no lock.
-func (s *TokenSource) fly(ctx, base context.Context) (*oauth2.Token, error) {
+// fly does the work of a flight f: load, lock, load again, refresh if
+// still needed, save. A store that is healthy and a token that is fresh
+// cost one Load and no lock. The lock it takes is in f.held.
+func (s *TokenSource) fly(ctx, base context.Context, f *flight) (*oauth2.Token, error) {
 	if s.store == nil {
-		return s.refresh(ctx, s.cur.Load(), nil)
+		return s.refresh(ctx, s.cur.Load(), f)
 	}
-	var h *heldLock
 	s.mu.Lock()
 	if s.f != nil {
-		h, s.f.hold = s.f.hold, nil
+		f.held, s.f.hold = s.f.hold, nil
 	}
 	s.mu.Unlock()
-	if h != nil && !h.keep(false) {
-		h = nil // lost at the previous flight's timeout
+	if h := f.held; h != nil {
+		if !h.keep(false) {
+			f.held = nil // lost at the previous flight's timeout
+		} else {
+			context.AfterFunc(ctx, func() { s.lapse(h) })
+		}
 	}
 	var st *state
 	var err error
-	if h == nil {
+	if f.held == nil {
 		// A plain load notices another process's token without the lock.
 		st, err = s.load(ctx)
 		if err != nil && s.stop(st, err) {
@@ -610,28 +620,23 @@ func (s *TokenSource) fly(ctx, base context.Context) (*oauth2.Token, error) {
 		} else if dead := s.dead(st); dead != nil && !st.unsaved {
 			return nil, dead
 		}
-		if h, err = s.lock(ctx, base); err != nil {
+		if f.held, err = s.lock(ctx, base); err != nil {
 			return nil, err
 		}
-	} else {
-		context.AfterFunc(ctx, func() { s.lapse(h) })
 	}
-	if h != nil {
+	if f.held != nil {
 		// Another process may have refreshed while we waited.
 		if st, err = s.load(ctx); err != nil && s.stop(st, err) {
-			h.release()
 			return nil, err
 		}
 	}
 	if st.fresh(s.now()) {
-		h.release()
 		return st.tok, nil
 	}
 	if err := s.lost(st); err != nil {
-		h.release()
 		return nil, err
 	}
-	return s.refresh(ctx, st, h)
+	return s.refresh(ctx, st, f)
 }
 
 // stop reports whether a flight ends with err, the failure of a load that
@@ -758,13 +763,12 @@ func (s *TokenSource) lost(st *state) error {
 }
 
 // refresh refreshes st's token unless only saving it is due, and saves
-// the result holding h, the store's lock. A failed save keeps h for the
-// next flight.
-func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock) (*oauth2.Token, error) {
+// the result holding f.held, the store's lock. A failed save keeps the
+// lock for the next flight.
+func (s *TokenSource) refresh(ctx context.Context, st *state, f *flight) (*oauth2.Token, error) {
 	now := s.now()
 	if !st.servable(now) || st.refreshDue(now) {
 		if err := s.dead(st); err != nil {
-			h.release()
 			return nil, err
 		}
 		tok, err := s.r.Refresh(ctx, st.tok)
@@ -776,7 +780,6 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock) (*oau
 			err = &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrBadResponse, Cause: errors.New("refresher returned an expired token")}
 		}
 		if err != nil {
-			h.release()
 			return nil, err
 		}
 		st = s.next(st, tok, now)
@@ -788,7 +791,6 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock) (*oau
 	if ctx.Err() != nil {
 		// Abandoned while refreshing: keep the token (its refresh token
 		// may be the only live one) for a later flight to save.
-		h.release()
 		s.publish(ctx, st)
 		return st.tok, nil
 	}
@@ -798,28 +800,27 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock) (*oau
 	next.unsaved = err != nil
 	if err == nil {
 		s.had = true
-		if f := s.f; f != nil {
-			f.saveFails, f.emptySince = 0, 0
+		if fl := s.f; fl != nil {
+			fl.saveFails, fl.emptySince = 0, 0
 		}
 		next.due = next.refresh
 	} else {
-		f := s.faultsLocked()
-		f.saveFails++
-		wait := s.backoff(f.saveFails)
+		fl := s.faultsLocked()
+		fl.saveFails++
+		wait := s.backoff(fl.saveFails)
 		next.due = s.now().add(wait)
 		if next.refresh != 0 && next.refresh < next.due {
 			next.due = next.refresh
 		}
-		if h != nil && !errors.Is(err, ErrLockLost) && ctx.Err() == nil && h.keep(true) {
-			f.hold = h // no other process refreshes from the stale store
-			h = nil
+		if h := f.held; h != nil && !errors.Is(err, ErrLockLost) && ctx.Err() == nil && h.keep(true) {
+			fl.hold = h // no other process refreshes from the stale store
+			f.held = nil
 			// The retry must come even if no one reads: others wait
 			// for this lock.
 			time.AfterFunc(wait, func() { s.background(s.now()) })
 		}
 	}
 	s.mu.Unlock()
-	h.release()
 	if err != nil {
 		s.report(&StoreError{Op: "save", Err: err})
 	}
