@@ -118,12 +118,13 @@ const (
 
 // TokenSource is the token source [NewTokenSource] returns. It is safe for
 // concurrent use.
-//
-// Its fields are laid out for the many sources a [Tokens] holds: the
-// options are shared and normalised ([settings]), times are [instant]s,
-// and what only failures need lives in a [faults] made on the first one.
-// An idle source is 96 B and its state 64 B (BenchmarkIdleSourceBytes).
 type TokenSource struct {
+	// The fields are laid out for the many sources a Tokens holds: the
+	// options are shared and normalised (settings), times are instants,
+	// and what only failures need is in faults, made on the first one. An
+	// idle source is 96 B and its state 48 B: 144 B, against 352 B with
+	// Options copied in, time.Time fields and the failure fields inline
+	// (BenchmarkIdleSourceBytes).
 	r     Refresher
 	store Store           // nil: none
 	ctx   context.Context // values (the HTTP client) for refreshes; not their cancellation
