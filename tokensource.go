@@ -685,8 +685,14 @@ func (s *TokenSource) lock(ctx, base context.Context) (*heldLock, error) {
 	h.unlock = u
 	released := h.released
 	h.mu.Unlock()
-	if released { // the timeout came as the lock was taken
-		u()
+	if released || ctx.Err() != nil {
+		// The timeout came as the lock was taken, perhaps before lapse
+		// has run: the flight is abandoned and must not go on with it.
+		if released {
+			u()
+		} else {
+			h.release()
+		}
 		return nil, &StoreError{Op: "lock", Err: context.DeadlineExceeded}
 	}
 	return h, nil
@@ -770,6 +776,12 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, f *flight) (*oauth
 	now := s.now()
 	if !st.servable(now) || st.refreshDue(now) {
 		if err := s.dead(st); err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			// Abandoned (a load that outlived RefreshTimeout, say): what
+			// it read of the store is not to be trusted, and another
+			// process may hold the lock by now.
 			return nil, err
 		}
 		tok, err := s.r.Refresh(ctx, st.tok)
