@@ -121,6 +121,7 @@ func TestFaults(t *testing.T) {
 		{"store recovers after one failed save: reads served from memory", faultSaveOnceThenReads},
 		{"save fails forever: saves back off", faultSaveForever},
 		{"store lock down: a valid token is served, an expired one gets a temporary error", faultLockDown},
+		{"store down at start: the given token is served, then saved once the store is back", faultStoreDownAtStart},
 		{"refresher ignores its context: RefreshTimeout bounds the wait", faultRefresherHangs},
 		{"lock holder stuck: another source on the FileStore gets in after the timeout", faultStuckFileStoreHolder},
 		{"store lock hangs, ignoring its context", faultLockHangs},
@@ -170,21 +171,37 @@ func faultSaveForever(t *testing.T) {
 	store.failSaves.Store(-1)
 	var reports atomic.Int32
 	s := NewTokenSource(context.Background(), newUpstream(c), expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(error) { reports.Add(1) }})
-	for range 5 * 60 { // five virtual minutes, a read a second
-		if _, err := s.Token(); err != nil {
-			t.Fatal(err)
+	readFiveMinutes(t, s, c, "")
+	n := store.saves.Load()
+	t.Logf("FAULT 2 save-fails-forever: %d save attempts and %d reports in 5 virtual minutes", n, reports.Load())
+	wantBackoffTries(t, "save", n, reports.Load())
+}
+
+// readFiveMinutes reads s once a virtual second for five virtual minutes,
+// waiting for the flight each read starts; every read must succeed, and
+// give the access token want unless it is empty.
+func readFiveMinutes(t *testing.T, s *TokenSource, c *clock, want string) {
+	t.Helper()
+	for range 5 * 60 {
+		got, err := s.Token()
+		if err != nil || want != "" && got.AccessToken != want {
+			t.Fatalf("Token = %v, %v; want %q", got, err, want)
 		}
 		waitFlight(s)
 		c.Add(time.Second)
 	}
-	n := store.saves.Load()
-	t.Logf("FAULT 2 save-fails-forever: %d save attempts and %d reports in 5 virtual minutes", n, reports.Load())
-	// 1+1+2+4+…+128 s (less jitter) is nine tries in five minutes.
-	if n < 2 || n > 10 {
-		t.Errorf("save attempts in 5 minutes = %d, want about 9 (doubling from 1s)", n)
+}
+
+// wantBackoffTries checks the tries of an operation failing throughout
+// readFiveMinutes: 1+1+2+4+…+128 s (less jitter) is nine tries in five
+// minutes, each reported once.
+func wantBackoffTries(t *testing.T, op string, tries, reports int32) {
+	t.Helper()
+	if tries < 2 || tries > 10 {
+		t.Errorf("%s attempts in 5 minutes = %d, want about 9 (doubling from 1s)", op, tries)
 	}
-	if r := reports.Load(); r != n {
-		t.Errorf("reports = %d, want one per failed save (%d)", r, n)
+	if reports != tries {
+		t.Errorf("reports = %d, want one per failed %s (%d)", reports, op, tries)
 	}
 }
 
@@ -215,6 +232,59 @@ func faultLockDown(t *testing.T) {
 	}
 	if u.calls.Load() != 0 {
 		t.Error("refreshed without the lock")
+	}
+}
+
+// faultStoreDownAtStart: the store cannot be read when the source starts.
+// The given valid token is served at once, nothing is saved without
+// reading the store first, reading it is retried with backoff (on reads,
+// about nine tries in five virtual minutes), and once the store answers
+// the token is saved and reads cost no store call. A second source
+// with no token gets a temporary error and never calls the refresher.
+func faultStoreDownAtStart(t *testing.T) {
+	c := newClock()
+	ctx := context.Background()
+	store := newFaultStore()
+	store.failLoads.Store(true)
+	var reports atomic.Int32
+	u := newUpstream(c)
+	given := &oauth2.Token{AccessToken: "at-login", RefreshToken: "rt-login", Expiry: c.Now().Add(time.Hour), ExpiresIn: 3600}
+	s := NewTokenSource(ctx, u, given, &Options{Store: store, Now: c.Now, OnError: func(error) { reports.Add(1) }})
+	readFiveMinutes(t, s, c, "at-login")
+	loads := store.loads.Load()
+	wantBackoffTries(t, "load", loads, reports.Load())
+	blind := store.saves.Load()
+	if blind != 0 {
+		t.Errorf("saved %d times without reading the store", blind)
+	}
+
+	other := RefresherFunc(func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+		t.Error("a source with no token called the refresher while the store was down")
+		return nil, errors.New("no")
+	})
+	if _, err := NewTokenSource(ctx, other, nil, &Options{Store: store, Now: c.Now, OnError: func(error) {}}).Token(); !IsTemporary(err) || errors.Is(err, ErrInvalidGrant) {
+		t.Errorf("no token, store down: %v; want a temporary error, not a dead grant", err)
+	}
+
+	store.failLoads.Store(false)
+	c.Add(5 * time.Minute) // past the longest backoff
+	s.Token()
+	waitFlight(s)
+	if stored, _ := store.mem().Load(ctx); stored == nil || stored.RefreshToken != "rt-login" {
+		t.Fatalf("after the store came back it holds %v; want the given token", stored)
+	}
+	before := store.calls()
+	for range 100 {
+		s.Token()
+		waitFlight(s)
+	}
+	n := store.calls() - before
+	t.Logf("FAULT 3 store-down-at-start: given token served 300 of 300 reads, %d load attempts and %d saves in 5 virtual minutes; saved when the store came back (%d save), then %d store calls for 100 reads", loads, blind, store.saves.Load(), n)
+	if n != 0 {
+		t.Errorf("store calls for 100 reads after the token was saved = %d, want 0", n)
+	}
+	if u.calls.Load() != 0 {
+		t.Errorf("refreshed %d times with a valid token", u.calls.Load())
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -76,7 +75,7 @@ type Tokens struct {
 	r      Refresher
 	store  KeyedStore
 	locker KeyedLocker // the store's, or one within this process
-	opts   Options     // for each key's source; Store is set per key
+	set    *settings   // every key's source shares them
 	max    int
 
 	client atomic.Pointer[clientContext] // the last refresh context made
@@ -96,13 +95,13 @@ type Tokens struct {
 const hotSlots = 4096
 
 // resident is one key held in memory: its token source and what the
-// eviction sweep needs. It is the key's Store, Locker and Refresher too.
+// eviction sweep needs. It is the Store and Locker of its source, which it
+// holds by value: one allocation per key (BenchmarkKeyedResidentBytes).
 type resident struct {
+	src  TokenSource
 	m    *Tokens
 	key  string
-	src  *TokenSource
 	used atomic.Bool // read since the sweep last passed
-	gone atomic.Bool // the store's last answer was "no token"
 }
 
 const defaultMaxResident = 10000
@@ -114,14 +113,9 @@ const defaultMaxResident = 10000
 // (opts.Store is not used: store is every key's store); nil means the
 // defaults.
 func NewTokens(r Refresher, store KeyedStore, opts *Options) *Tokens {
-	m := &Tokens{r: r, store: store, resident: map[string]*resident{}, seed: maphash.MakeSeed()}
-	if opts != nil {
-		m.opts = *opts
-	}
-	m.opts.Store = nil
-	m.max = m.opts.MaxResident
-	if m.max <= 0 {
-		m.max = defaultMaxResident
+	m := &Tokens{r: r, store: store, set: newSettings(opts), max: defaultMaxResident, resident: map[string]*resident{}, seed: maphash.MakeSeed()}
+	if opts != nil && opts.MaxResident > 0 {
+		m.max = opts.MaxResident
 	}
 	if l, ok := store.(KeyedLocker); ok {
 		m.locker = l
@@ -152,7 +146,17 @@ func (m *Tokens) Put(ctx context.Context, key string, t *oauth2.Token) error {
 
 // Delete removes key's token from the store and from memory (a logout).
 // Afterwards Token returns [ErrNoToken] for key; other processes serve a
-// token they already hold until it expires, then return ErrNoToken.
+// token they already hold until they next look in the store (at the
+// latest when it is due for refresh), then return ErrNoToken.
+//
+// To Tokens a key absent from the store is always a logout, never a store
+// that lost it: a key's token is not refreshed from memory once the store
+// lacks it. A store that loses keys — a Redis restarted without
+// persistence, a table truncated or restored from an older backup that
+// lacks them — therefore logs those users out: they get ErrNoToken and
+// must log in again. A key's token that a failed Save left only in memory
+// is dropped the same way if the store comes back without the key. Use a
+// store that keeps what it has saved.
 func (m *Tokens) Delete(ctx context.Context, key string) error {
 	unlock, err := m.locker.Lock(ctx, key)
 	if err != nil {
@@ -209,12 +213,11 @@ type keySource struct {
 func (s keySource) Token() (*oauth2.Token, error) { return s.m.Token(s.ctx, s.key) }
 
 // add makes key resident, evicting an idle key when at the bound. The new
-// source holds no token: its first flight loads it under key's lock.
+// source holds no token: its first flight loads it.
 func (m *Tokens) add(ctx context.Context, key string) *resident {
 	e := &resident{m: m, key: key}
-	o := m.opts
-	o.Store = e
-	e.src = newTokenSource(m.refreshContext(ctx), e, nil, &o)
+	e.src.init(m.refreshContext(ctx), m.r, e, nil, m.set)
+	e.src.keyed = true
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old := m.resident[key]; old != nil {
@@ -301,15 +304,10 @@ func (m *Tokens) Resident() int {
 	return len(m.resident)
 }
 
-// Load implements Store for e's source: key's token from the store. It
-// notes an absent token, so that the refresh that would follow is
-// answered with ErrNoToken.
+// Load implements Store for e's source: key's token from the store. An
+// absent token is a deleted key to the source (it is keyed).
 func (e *resident) Load(ctx context.Context) (*oauth2.Token, error) {
-	t, err := e.m.store.Load(ctx, e.key)
-	if err == nil {
-		e.gone.Store(t == nil)
-	}
-	return t, err
+	return e.m.store.Load(ctx, e.key)
 }
 
 // Save implements Store for e's source.
@@ -319,30 +317,6 @@ func (e *resident) Save(ctx context.Context, t *oauth2.Token) error {
 
 // Lock implements Locker for e's source: key's lock.
 func (e *resident) Lock(ctx context.Context) (func(), error) { return e.m.locker.Lock(ctx, e.key) }
-
-// errNotLoaded is the cause when a key's token could not be loaded.
-var errNotLoaded = errors.New("token not loaded: the store failed")
-
-// Refresh implements Refresher for e's source: a key whose store holds no
-// token is not refreshed (it was deleted, perhaps by another process).
-func (e *resident) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
-	if e.gone.Load() {
-		return nil, ErrNoToken
-	}
-	if t == nil {
-		return nil, &StoreError{Op: "load", Err: errNotLoaded, temporary: true}
-	}
-	return e.m.r.Refresh(ctx, t)
-}
-
-// RefreshDue implements DueRefresher for e's source when the Tokens'
-// Refresher is one; otherwise it leaves the schedule to the token.
-func (e *resident) RefreshDue(t *oauth2.Token) time.Time {
-	if d, ok := e.m.r.(DueRefresher); ok {
-		return d.RefreshDue(t)
-	}
-	return time.Time{}
-}
 
 // keyLocks locks keys within one process: a key's lock exists while
 // someone holds or waits for it. It is safe for concurrent use.

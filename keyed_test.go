@@ -134,10 +134,10 @@ func TestTokensNoToken(t *testing.T) {
 	}
 }
 
-// TestTokensDeletedElsewhere: another process deletes a key (logout) while
-// this one holds its token: at expiry this one does not refresh it (which
-// would bring the logged-out user back) but answers ErrNoToken.
-func TestTokensDeletedElsewhere(t *testing.T) {
+// deletedElsewhere sets the scene of the deleted-elsewhere tests: b holds
+// alice's token (valid for an hour), which another process then deletes.
+func deletedElsewhere(t *testing.T) (*clock, *oauthtest.Rotating, KeyedStore, *Tokens) {
+	t.Helper()
 	c := newClock()
 	rot := oauthtest.NewRotating()
 	store := NewKeyedMemoryStore()
@@ -153,9 +153,22 @@ func TestTokensDeletedElsewhere(t *testing.T) {
 	if err := a.Delete(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
+	return c, rot, store, b
+}
+
+// TestTokensDeletedElsewhere: another process deletes a key (logout) while
+// this one holds its token: at expiry this one does not refresh it (which
+// would bring the logged-out user back) but answers ErrNoToken.
+func TestTokensDeletedElsewhere(t *testing.T) {
+	c, rot, store, b := deletedElsewhere(t)
+	ctx := context.Background()
 	c.Add(2 * time.Hour) // b's copy expires
-	if _, err := b.Token(ctx, "alice"); !errors.Is(err, ErrNoToken) {
-		t.Fatalf("deleted elsewhere, at expiry: %v, want ErrNoToken", err)
+	// Across ten virtual minutes, past MaxBackoff:
+	for range 20 {
+		if _, err := b.Token(ctx, "alice"); !errors.Is(err, ErrNoToken) {
+			t.Fatalf("deleted elsewhere, at expiry: %v, want ErrNoToken", err)
+		}
+		c.Add(30 * time.Second)
 	}
 	if n := rot.Refreshes("alice"); n != 0 {
 		t.Errorf("a deleted key was refreshed %d times", n)
@@ -165,6 +178,31 @@ func TestTokensDeletedElsewhere(t *testing.T) {
 	}
 	if n := b.Resident(); n != 0 {
 		t.Errorf("a deleted key stayed in memory: %d resident", n)
+	}
+}
+
+// TestTokensDeletedElsewhereNoticedEarly: the background refresh of a key's
+// token in its early window finds the key deleted in another process: the
+// token is not refreshed and no longer served, though it has not expired.
+func TestTokensDeletedElsewhereNoticedEarly(t *testing.T) {
+	c, rot, store, b := deletedElsewhere(t)
+	ctx := context.Background()
+	c.Add(time.Hour - 30*time.Second) // inside the early window, still valid
+	if _, err := b.Token(ctx, "alice"); err != nil {
+		t.Fatalf("valid token, before the store is read: %v", err)
+	}
+	b.mu.RLock()
+	e := b.resident["alice"]
+	b.mu.RUnlock()
+	waitFlight(&e.src) // the background refresh, which finds the key gone
+	if tok, err := b.Token(ctx, "alice"); !errors.Is(err, ErrNoToken) {
+		t.Fatalf("after the background look found the key deleted: %v, %v; want ErrNoToken", tok, err)
+	}
+	if n := rot.Refreshes("alice"); n != 0 {
+		t.Errorf("a deleted key was refreshed %d times", n)
+	}
+	if stored, _ := store.Load(ctx, "alice"); stored != nil {
+		t.Errorf("a deleted key came back: %v", stored)
 	}
 }
 
@@ -438,7 +476,7 @@ func TestTokensStoreFaults(t *testing.T) {
 	m.mu.RLock()
 	e := m.resident["alice"]
 	m.mu.RUnlock()
-	waitFlight(e.src)
+	waitFlight(&e.src)
 	if stored, _ := store.KeyedStore.Load(ctx, "alice"); stored == nil || stored.RefreshToken != rot.Live("alice") {
 		t.Errorf("after the store came back it holds %v; live refresh token %s", stored, rot.Live("alice"))
 	}

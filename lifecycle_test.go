@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -139,9 +140,9 @@ func TestFailureSharedExactlyOnce(t *testing.T) {
 	u := newUpstream(c)
 	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary, Cause: errors.New("boom")}
 	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
-	s := newTokenSource(context.Background(), u, expiredToken(c), opts(c))
+	s := NewTokenSource(context.Background(), u, expiredToken(c), opts(c))
 	const n = 64
-	f, _ := s.join(c.Now())
+	f, _ := s.join(instantOf(c.Now()))
 	<-u.entered
 	// Every waiter joins the one flight in progress.
 	results := make(chan error, n)
@@ -149,7 +150,7 @@ func TestFailureSharedExactlyOnce(t *testing.T) {
 	for range n {
 		joined.Add(1)
 		go func() {
-			g, _ := s.join(c.Now())
+			g, _ := s.join(instantOf(c.Now()))
 			joined.Done()
 			<-g.done
 			results <- g.err
@@ -173,7 +174,7 @@ func TestEarlyRefreshDoesNotBlockValidToken(t *testing.T) {
 	u := newUpstream(c)
 	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
 	tok := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(30 * time.Second)}
-	s := newTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: time.Minute, OnError: func(error) {}})
+	s := NewTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: time.Minute, OnError: func(error) {}})
 	got, err := s.Token() // inside the early window: starts a background refresh
 	if err != nil || got.AccessToken != "at-0" {
 		t.Fatalf("Token = %v, %v; want the current token at once", got, err)
@@ -201,7 +202,7 @@ func TestBackgroundRefreshSurvivesCallerContext(t *testing.T) {
 	c := newClock()
 	u := newUpstream(c)
 	u.entered, u.gate = make(chan struct{}, 1), make(chan struct{})
-	s := newTokenSource(context.Background(), u, expiredToken(c), opts(c))
+	s := NewTokenSource(context.Background(), u, expiredToken(c), opts(c))
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { _, err := s.TokenContext(ctx); errc <- err }()
@@ -264,7 +265,7 @@ func TestTemporaryFailureBacksOffWhileTokenValid(t *testing.T) {
 	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary}
 	reported := make(chan error, 64)
 	tok := &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: c.Now().Add(5 * time.Minute)}
-	s := newTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: 10 * time.Minute, OnError: func(err error) { reported <- err }})
+	s := NewTokenSource(context.Background(), u, tok, &Options{Now: c.Now, ExpireEarly: 10 * time.Minute, OnError: func(err error) { reported <- err }})
 	for range 50 {
 		if got, err := s.Token(); err != nil || got.AccessToken != "at-0" {
 			t.Fatalf("Token = %v, %v; want the still-valid token", got, err)
@@ -349,7 +350,7 @@ func TestSaveFailureLosesNothing(t *testing.T) {
 	store.fail.Store(1)
 	var reported []error
 	var mu sync.Mutex
-	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(err error) {
+	s := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(err error) {
 		mu.Lock()
 		reported = append(reported, err)
 		mu.Unlock()
@@ -398,7 +399,7 @@ func TestSaveBeforeHandOut(t *testing.T) {
 			panic("token published before it was saved")
 		}
 	}
-	s = newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now})
+	s = NewTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now})
 	got, err := s.Token()
 	if err != nil {
 		t.Fatal(err)
@@ -479,7 +480,7 @@ func TestLockNotTakenIsAnErrorNotADeadlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	src := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: 20 * time.Millisecond, OnError: func(error) {}})
+	src := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: 20 * time.Millisecond, OnError: func(error) {}})
 	_, err = src.Token()
 	// The lock's wait and the flight end at the same timeout: either says so.
 	if !IsTemporary(err) || !errors.Is(err, context.DeadlineExceeded) {
@@ -487,7 +488,7 @@ func TestLockNotTakenIsAnErrorNotADeadlock(t *testing.T) {
 	}
 	// A caller's own context ends its wait on the lock. (A source whose lock
 	// wait outlasts the test, so the two endings cannot race.)
-	patient := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: time.Hour, OnError: func(error) {}})
+	patient := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, RefreshTimeout: time.Hour, OnError: func(error) {}})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := patient.TokenContext(ctx); !errors.Is(err, context.Canceled) {
@@ -503,7 +504,7 @@ func TestHalfLifeWhenExpireEarlyExceedsLifetime(t *testing.T) {
 	u := newUpstream(c)
 	u.life = time.Minute
 	u.expiresIn = 60
-	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Now: c.Now, ExpireEarly: time.Hour})
+	s := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Now: c.Now, ExpireEarly: time.Hour})
 	if _, err := s.Token(); err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +556,7 @@ func TestRefreshBackoffResetsWhenStoreSuppliesToken(t *testing.T) {
 	u := newUpstream(c)
 	u.err = &Error{Provider: "test", Op: "refresh", Kind: ErrTemporary}
 	store := NewMemoryStore()
-	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(error) {}})
+	s := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Store: store, Now: c.Now, OnError: func(error) {}})
 	for range 3 {
 		if _, err := s.Token(); !IsTemporary(err) {
 			t.Fatalf("Token = %v", err)
@@ -571,7 +572,10 @@ func TestRefreshBackoffResetsWhenStoreSuppliesToken(t *testing.T) {
 		t.Fatalf("Token = %v, %v", got, err)
 	}
 	s.mu.Lock()
-	fails := s.fails
+	fails := 0
+	if s.f != nil {
+		fails = s.f.fails
+	}
 	s.mu.Unlock()
 	if fails != 0 {
 		t.Errorf("failure count after a successful flight = %d, want 0", fails)
@@ -582,7 +586,7 @@ func TestLifetimeRecordedForHalfLifeRule(t *testing.T) {
 	c := newClock()
 	u := newUpstream(c) // issues tokens without ExpiresIn, as clientcredentials does
 	u.life = time.Minute
-	s := newTokenSource(context.Background(), u, expiredToken(c), &Options{Now: c.Now, ExpireEarly: time.Hour})
+	s := NewTokenSource(context.Background(), u, expiredToken(c), &Options{Now: c.Now, ExpireEarly: time.Hour})
 	tok, err := s.Token()
 	if err != nil {
 		t.Fatal(err)
@@ -619,7 +623,7 @@ func (s *stable) Refresh(context.Context, *oauth2.Token) (*oauth2.Token, error) 
 func TestSameTokenAgainIsNotRefreshedInALoop(t *testing.T) {
 	c := newClock()
 	r := &stable{clock: c}
-	s := newTokenSource(context.Background(), r, nil, &Options{Now: c.Now, ExpireEarly: time.Minute})
+	s := NewTokenSource(context.Background(), r, nil, &Options{Now: c.Now, ExpireEarly: time.Minute})
 	first, err := s.Token()
 	if err != nil {
 		t.Fatal(err)
@@ -718,3 +722,85 @@ func TestDefaultReportIsSlogWarning(t *testing.T) {
 type chanWriter chan string
 
 func (w chanWriter) Write(p []byte) (int, error) { w <- string(p); return len(p), nil }
+
+// lockedSave is a FileStore whose Save checks that the caller holds the
+// store's lock.
+type lockedSave struct {
+	*FileStore
+	t *testing.T
+}
+
+func (l lockedSave) Save(ctx context.Context, tok *oauth2.Token) error {
+	if release, ok, _ := tryLockFile(l.Path + ".lock"); ok {
+		release()
+		l.t.Error("saved without holding the store's lock")
+	}
+	return l.FileStore.Save(ctx, tok)
+}
+
+// TestGivenTokenSavedForRestart: NewTokenSource with a valid token and an
+// empty FileStore saves the token, holding the store's lock, before it
+// hands it out: a restart (a new source on the file, with no token) and a
+// second replica get it with no upstream call, and at expiry the two
+// refresh once between them.
+func TestGivenTokenSavedForRestart(t *testing.T) {
+	c := newClock()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "token.json")
+	u := newUpstream(c)
+	u.rotate = true
+	given := &oauth2.Token{AccessToken: "at-login", RefreshToken: "rt-login", Expiry: c.Now().Add(time.Hour), ExpiresIn: 3600}
+	first := NewTokenSource(ctx, u, given, &Options{Store: lockedSave{NewFileStore(path), t}, Now: c.Now})
+	if got, err := first.Token(); err != nil || got.AccessToken != "at-login" {
+		t.Fatalf("first: %v, %v", got, err)
+	}
+	if stored, err := NewFileStore(path).Load(ctx); err != nil || stored == nil || stored.RefreshToken != "rt-login" {
+		t.Fatalf("the store holds %v, %v after the first call; want the given token", stored, err)
+	}
+	restarted := NewTokenSource(ctx, u, nil, &Options{Store: NewFileStore(path), Now: c.Now})
+	replica := NewTokenSource(ctx, u, nil, &Options{Store: NewFileStore(path), Now: c.Now})
+	for name, s := range map[string]*TokenSource{"restarted": restarted, "replica": replica} {
+		if got, err := s.Token(); err != nil || got.AccessToken != "at-login" {
+			t.Fatalf("%s, no token given: %v, %v; want the saved login", name, got, err)
+		}
+	}
+	if n := u.calls.Load(); n != 0 {
+		t.Fatalf("upstream calls = %d before expiry, want 0", n)
+	}
+	c.Add(time.Hour) // expired: one refresh between the two
+	for name, s := range map[string]*TokenSource{"restarted": restarted, "replica": replica} {
+		if got, err := s.Token(); err != nil || got.RefreshToken != "rt-1" {
+			t.Fatalf("%s at expiry: %v, %v; want the one refreshed token", name, got, err)
+		}
+	}
+	if n := u.calls.Load(); n != 1 {
+		t.Errorf("upstream calls at expiry = %d, want 1", n)
+	}
+}
+
+// TestGivenNewerTokenReplacesStored: a given token newer than the stored
+// one is served and replaces it in the store; an older one is not saved.
+func TestGivenNewerTokenReplacesStored(t *testing.T) {
+	c := newClock()
+	ctx := context.Background()
+	store := NewMemoryStore()
+	store.Save(ctx, &oauth2.Token{AccessToken: "at-old", RefreshToken: "rt-old", Expiry: c.Now().Add(30 * time.Minute)})
+	u := newUpstream(c)
+	s := NewTokenSource(ctx, u, &oauth2.Token{AccessToken: "at-new", RefreshToken: "rt-new", Expiry: c.Now().Add(time.Hour)}, &Options{Store: store, Now: c.Now})
+	if got, err := s.Token(); err != nil || got.AccessToken != "at-new" {
+		t.Fatalf("Token = %v, %v; want the given, newer token", got, err)
+	}
+	if stored, _ := store.Load(ctx); stored.AccessToken != "at-new" || stored.RefreshToken != "rt-new" {
+		t.Errorf("store holds %s/%s, want the given token saved over the older one", stored.AccessToken, stored.RefreshToken)
+	}
+	s = NewTokenSource(ctx, u, &oauth2.Token{AccessToken: "at-older", RefreshToken: "rt-older", Expiry: c.Now().Add(10 * time.Minute)}, &Options{Store: store, Now: c.Now})
+	if got, _ := s.Token(); got.AccessToken != "at-new" {
+		t.Errorf("Token = %s, want the stored, newer token", got.AccessToken)
+	}
+	if stored, _ := store.Load(ctx); stored.AccessToken != "at-new" {
+		t.Errorf("an older given token was saved: the store holds %s", stored.AccessToken)
+	}
+	if u.calls.Load() != 0 {
+		t.Errorf("refreshed %d times with valid tokens", u.calls.Load())
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -118,10 +119,16 @@ const (
 // TokenSource is the token source [NewTokenSource] returns. It is safe for
 // concurrent use.
 type TokenSource struct {
-	r    Refresher
-	ctx  context.Context // values (the HTTP client) for refreshes; not their cancellation
-	opts Options
-	now  func() time.Time
+	// The fields are laid out for the many sources a Tokens holds: the
+	// options are shared and normalised (settings), times are instants,
+	// and what only failures need is in faults, made on the first one. An
+	// idle source is 96 B and its state 48 B: 144 B, against 352 B with
+	// Options copied in, time.Time fields and the failure fields inline
+	// (BenchmarkIdleSourceBytes).
+	r     Refresher
+	store Store           // nil: none
+	ctx   context.Context // values (the HTTP client) for refreshes; not their cancellation
+	set   *settings
 
 	cur atomic.Pointer[state]
 
@@ -129,27 +136,108 @@ type TokenSource struct {
 	// early window skip the mutex while a refresh is in flight.
 	flying atomic.Bool
 
-	mu        sync.Mutex // guards cur's writes, flight and the fields below
-	flight    *flight
-	fails     int       // consecutive failed flights (refresh, lock, a dead grant's look at the store)
-	saveFails int       // consecutive failed saves
-	failErr   error     // the last failed flight's error, shared until failUntil
-	failUntil time.Time // expired callers get failErr without a flight until then
-	hold      *heldLock // the store's lock, kept after a failed save until a save succeeds
+	// keyed is set for a key's source in a [Tokens]: a store found
+	// without the token means the key was deleted (a logout), answered
+	// with ErrNoToken, never with a refresh from the token in memory.
+	keyed bool
 
-	had        bool      // the store has held a token (loaded or saved)
-	emptySince time.Time // the store has been found empty since then, after it had held a token
+	had bool // the store has held a token (loaded or saved); guarded by mu
+
+	mu     sync.Mutex // guards cur's writes, had, flight and f
+	flight *flight
+	f      *faults // nil while nothing has failed
 }
+
+// settings are the normalised [Options] a token source reads. A [Tokens]
+// shares one between all its keys' sources; NewTokenSource without
+// options shares defaultSettings.
+type settings struct {
+	expireEarly    time.Duration
+	minValid       time.Duration
+	refreshTimeout time.Duration
+	maxBackoff     time.Duration
+	onError        func(error)      // nil: log/slog
+	now            func() time.Time // nil: time.Now
+}
+
+var defaultSettings = settings{
+	expireEarly:    defaultExpireEarly,
+	minValid:       expiryGuard,
+	refreshTimeout: defaultRefreshTimeout,
+	maxBackoff:     defaultMaxBackoff,
+}
+
+// newSettings normalises o; nil is the defaults.
+func newSettings(o *Options) *settings {
+	if o == nil {
+		return &defaultSettings
+	}
+	set := defaultSettings
+	if o.ExpireEarly != 0 {
+		set.expireEarly = o.ExpireEarly
+	}
+	if o.MinValid > 0 {
+		set.minValid = o.MinValid
+	}
+	if o.RefreshTimeout > 0 {
+		set.refreshTimeout = o.RefreshTimeout
+	}
+	if o.MaxBackoff > 0 {
+		set.maxBackoff = o.MaxBackoff
+	}
+	set.onError, set.now = o.OnError, o.Now
+	return &set
+}
+
+// faults is what a token source remembers of failures. It is made on the
+// first failure and dropped once all is well again, so that a healthy
+// source does not carry it. Its fields are guarded by TokenSource.mu.
+type faults struct {
+	fails      int       // consecutive failed flights (refresh, lock, a dead grant's look at the store)
+	saveFails  int       // consecutive failed saves
+	failErr    error     // the last failed flight's error, shared until failUntil
+	failUntil  instant   // expired callers get failErr without a flight until then
+	hold       *heldLock // the store's lock, kept after a failed save until a save succeeds
+	emptySince instant   // the store has been found empty since then, after it had held a token
+	dead       error     // deadTok's grant is dead: refreshing it is pointless
+	deadTok    *oauth2.Token
+}
+
+// instant is a wall-clock time in Unix nanoseconds; 0 is never (or, for
+// a time that is due, not scheduled). A state holds three, which as
+// time.Time would cost 48 B more per token source.
+type instant int64
+
+// instantOf converts t; the zero time is 0, and times outside what Unix
+// nanoseconds hold are clamped.
+func instantOf(t time.Time) instant {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.Before(minInstant):
+		return 1
+	case t.After(maxInstant):
+		return math.MaxInt64
+	}
+	return instant(t.UnixNano())
+}
+
+var (
+	minInstant = time.Unix(0, 1)
+	maxInstant = time.Unix(0, math.MaxInt64)
+)
+
+func (i instant) add(d time.Duration) instant { return i + instant(d) }
 
 // state is an immutable snapshot; readers load it with one atomic load.
 type state struct {
 	tok     *oauth2.Token
-	expiry  time.Time // no longer served from here; zero: never expires
-	refresh time.Time // the token's own refresh time; zero: never
-	due     time.Time // a background flight (refresh, retry or save) is due from here; zero: never
-	dead    error     // a dead grant: refreshing is pointless until a new token comes
-	load    bool      // the store has not been read yet
-	unsaved bool      // tok is newer than what the store holds
+	expiry  instant // no longer served from here; 0: never expires
+	refresh instant // the token's own refresh time; 0: never
+	due     instant // a background flight (refresh, retry or save) is due from here; 0: never
+	load    bool    // the store has not been read yet
+	unread  bool    // the store could not be read yet: tok is still to be compared with what it holds
+	unsaved bool    // tok is newer than what the store holds
 }
 
 // flight is one refresh in progress; waiters share its result.
@@ -158,9 +246,11 @@ type flight struct {
 	ended bool // done is closed; guarded by TokenSource.mu
 	tok   *oauth2.Token
 	err   error
-	// held is the store's lock a successful save leaves for run to
-	// release once the flight has ended: waiters are released first, and
-	// whoever takes the lock next finds this flight over.
+
+	// held is the store's lock while the flight holds it: released once
+	// the flight has ended, so that a process that takes it next finds
+	// the flight's token published and this source ready for a new
+	// flight. Only the flight's goroutine uses it.
 	held *heldLock
 }
 
@@ -214,12 +304,19 @@ func (h *heldLock) keep(k bool) bool {
 //     until the store supplies a new token, which is looked for with a
 //     plain Load, backing off; temporary failures are retried in the
 //     background with backoff while the old token is still valid;
-//   - with opts.Store, the stored token replaces t when it is newer, and
-//     every new token is saved before it is handed out. A store that fails
-//     (Load, Lock or Save) never refuses a token that is still valid. If
-//     Save fails the new token (with its rotated refresh token) is still
-//     used, the failure goes to opts.OnError, and saving is retried with
-//     backoff;
+//   - with opts.Store, the first call reads the store: the stored token
+//     replaces t when it is newer, and t replaces the stored token when t
+//     is newer, or when the store is empty and has never held a token —
+//     then t is saved (under the store's lock, when it is a [Locker])
+//     before it is handed out, so that a restart, or another process
+//     started without a token, finds it. A store that cannot be read
+//     then does not hold a valid t back: t is served, and reading the
+//     store (and saving t if need be) is retried with backoff;
+//   - every new token is saved before it is handed out. A store that
+//     fails (Load, Lock or Save) never refuses a token that is still
+//     valid. If Save fails the new token (with its rotated refresh token)
+//     is still used, the failure goes to opts.OnError, and saving is
+//     retried with backoff;
 //   - with a store that is also a [Locker], the lock is held from before
 //     the refresh until the new token is saved — across retries of a
 //     failed save, which come on a timer even if nothing reads the token —
@@ -234,60 +331,61 @@ func (h *heldLock) keep(k bool) bool {
 // other callers share. [TokenSource.TokenContext] bounds one wait with a
 // context of its own.
 func NewTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Options) *TokenSource {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	s := &TokenSource{r: r, ctx: ctx}
+	var store Store
 	if opts != nil {
-		s.opts = *opts
+		store = opts.Store
 	}
-	if s.opts.ExpireEarly == 0 {
-		s.opts.ExpireEarly = defaultExpireEarly
-	}
-	if s.opts.MinValid <= 0 {
-		s.opts.MinValid = expiryGuard
-	}
-	if s.opts.RefreshTimeout <= 0 {
-		s.opts.RefreshTimeout = defaultRefreshTimeout
-	}
-	if s.opts.MaxBackoff <= 0 {
-		s.opts.MaxBackoff = defaultMaxBackoff
-	}
-	s.now = s.opts.Now
-	if s.now == nil {
-		s.now = time.Now
-	}
-	st := s.stateFor(t)
-	st.load = s.opts.Store != nil
-	s.cur.Store(st)
+	s := new(TokenSource)
+	s.init(ctx, r, store, t, newSettings(opts))
 	return s
 }
 
-// newTokenSource is NewTokenSource; tests written before it returned the
-// concrete type call it.
-func newTokenSource(ctx context.Context, r Refresher, t *oauth2.Token, opts *Options) *TokenSource {
-	return NewTokenSource(ctx, r, t, opts)
+// init makes s, a zero TokenSource, the source of t. [Tokens] makes its
+// keys' sources in place with it.
+func (s *TokenSource) init(ctx context.Context, r Refresher, store Store, t *oauth2.Token, set *settings) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s.r, s.store, s.ctx, s.set = r, store, ctx, set
+	st := s.stateFor(t)
+	st.load = store != nil
+	s.cur.Store(st)
 }
+
+// clock is the time now by Options.Now.
+func (s *TokenSource) clock() time.Time {
+	if s.set.now != nil {
+		return s.set.now()
+	}
+	return time.Now()
+}
+
+// now is clock as an instant. The time now needs none of instantOf's
+// checks.
+func (s *TokenSource) now() instant { return instant(s.clock().UnixNano()) }
+
+// before returns d before i, and no earlier than 1 (0 would be never).
+func (i instant) before(d time.Duration) instant { return max(i-instant(d), 1) }
 
 // stateFor computes when t stops being served and when it is due.
 func (s *TokenSource) stateFor(t *oauth2.Token) *state {
 	st := &state{tok: t}
 	if t == nil || t.AccessToken == "" {
-		st.expiry = time.Unix(0, 1) // not servable
+		st.expiry = 1 // not servable
 		return st
 	}
-	if !t.Expiry.IsZero() {
-		st.expiry = t.Expiry.Add(-s.opts.MinValid)
-		early := max(s.opts.ExpireEarly, 0) // negative: early refresh is off
+	if exp := instantOf(t.Expiry); exp != 0 {
+		st.expiry = exp.before(s.set.minValid)
+		early := max(s.set.expireEarly, 0) // negative: early refresh is off
 		if life := time.Duration(t.ExpiresIn) * time.Second; life > 0 && early > life/2 {
 			// An ExpireEarly longer than half the lifetime would refresh
 			// at once, forever: refresh at half-life instead.
 			early = life / 2
 		}
-		st.refresh = t.Expiry.Add(-early)
+		st.refresh = exp.before(early)
 	}
 	if d, ok := s.r.(DueRefresher); ok {
-		if at := d.RefreshDue(t); !at.IsZero() && (st.refresh.IsZero() || at.Before(st.refresh)) {
+		if at := instantOf(d.RefreshDue(t)); at != 0 && (st.refresh == 0 || at < st.refresh) {
 			st.refresh = at
 		}
 	}
@@ -296,18 +394,21 @@ func (s *TokenSource) stateFor(t *oauth2.Token) *state {
 }
 
 // usable reports whether st's token may be handed out at now.
-func (st *state) usable(now time.Time) bool {
-	return st.tok != nil && (st.expiry.IsZero() || now.Before(st.expiry))
+func (st *state) usable(now instant) bool {
+	return st.tok != nil && (st.expiry == 0 || now < st.expiry)
 }
 
 // servable reports whether st's token may be handed out at now without
 // reading the store first.
-func (st *state) servable(now time.Time) bool { return !st.load && st.usable(now) }
+func (st *state) servable(now instant) bool { return !st.load && st.usable(now) }
+
+// refreshDue reports whether st's token is due for refresh at now.
+func (st *state) refreshDue(now instant) bool { return st.refresh != 0 && now >= st.refresh }
 
 // fresh reports whether nothing is to be done about st at now: its token
-// is servable, not yet due for refresh, and saved.
-func (st *state) fresh(now time.Time) bool {
-	return st.servable(now) && (st.refresh.IsZero() || now.Before(st.refresh)) && !st.unsaved
+// is servable, not yet due for refresh, and known to be saved.
+func (st *state) fresh(now instant) bool {
+	return st.servable(now) && !st.refreshDue(now) && !st.unsaved && !st.unread
 }
 
 // Token returns a valid token, refreshing if needed. It implements
@@ -323,7 +424,7 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	st := s.cur.Load()
 	now := s.now()
 	if st.servable(now) {
-		if !st.due.IsZero() && !now.Before(st.due) && !s.flying.Load() {
+		if st.due != 0 && now >= st.due && !s.flying.Load() {
 			s.background(now)
 		}
 		return st.tok, nil
@@ -348,30 +449,30 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 
 // join returns the flight in progress, or starts one, or returns the
 // failure that expired callers share until the backoff after it ends.
-func (s *TokenSource) join(now time.Time) (*flight, error) {
+func (s *TokenSource) join(now instant) (*flight, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.flight != nil {
 		return s.flight, nil
 	}
-	if st := s.cur.Load(); st.dead != nil && s.opts.Store == nil {
-		return nil, st.dead
+	if err := s.deadLocked(s.cur.Load()); err != nil && s.store == nil {
+		return nil, err
 	}
-	if s.failErr != nil && now.Before(s.failUntil) {
-		return nil, s.failErr
+	if f := s.f; f != nil && f.failErr != nil && now < f.failUntil {
+		return nil, f.failErr
 	}
 	return s.startLocked(false), nil
 }
 
 // background starts a refresh unless one is in flight or a retry is not
 // yet due.
-func (s *TokenSource) background(now time.Time) {
+func (s *TokenSource) background(now instant) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.flight != nil {
 		return
 	}
-	if st := s.cur.Load(); st.due.IsZero() || now.Before(st.due) || st.dead != nil && !st.unsaved {
+	if st := s.cur.Load(); st.due == 0 || now < st.due || s.deadLocked(st) != nil && !st.unsaved {
 		return // a flight that just ended moved it
 	}
 	s.startLocked(true)
@@ -385,18 +486,57 @@ func (s *TokenSource) startLocked(bg bool) *flight {
 	return f
 }
 
+// faultsLocked returns s.f, making it if need be. s.mu is held.
+func (s *TokenSource) faultsLocked() *faults {
+	if s.f == nil {
+		s.f = new(faults)
+	}
+	return s.f
+}
+
+// tidyLocked forgets a dead grant once its token is no longer current,
+// and drops s.f once it holds nothing. s.mu is held.
+func (s *TokenSource) tidyLocked() {
+	f := s.f
+	if f == nil {
+		return
+	}
+	if f.dead != nil && f.deadTok != s.cur.Load().tok {
+		f.dead, f.deadTok = nil, nil
+	}
+	if *f == (faults{}) {
+		s.f = nil
+	}
+}
+
+// deadLocked returns the dead grant's error if st's token is the one
+// whose grant the provider declared dead. s.mu is held.
+func (s *TokenSource) deadLocked(st *state) error {
+	if f := s.f; f != nil && f.dead != nil && f.deadTok == st.tok {
+		return f.dead
+	}
+	return nil
+}
+
+// dead is deadLocked, taking s.mu.
+func (s *TokenSource) dead(st *state) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deadLocked(st)
+}
+
 // run performs flight f, abandoning it to its waiters once it outlives
 // RefreshTimeout.
 func (s *TokenSource) run(f *flight, bg bool) {
 	base := context.WithoutCancel(s.ctx)
-	if s.opts.Now != nil {
-		base = wire.WithClock(base, s.opts.Now)
+	if s.set.now != nil {
+		base = wire.WithClock(base, s.set.now)
 	}
-	ctx, cancel := context.WithTimeout(base, s.opts.RefreshTimeout)
+	ctx, cancel := context.WithTimeout(base, s.set.refreshTimeout)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
 		s.end(f, nil, &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrTemporary,
-			Cause: fmt.Errorf("abandoned after RefreshTimeout (%v): %w", s.opts.RefreshTimeout, context.DeadlineExceeded)}, bg, true)
+			Cause: fmt.Errorf("abandoned after RefreshTimeout (%v): %w", s.set.refreshTimeout, context.DeadlineExceeded)}, bg, true)
 	})
 	tok, err := s.fly(ctx, base, f)
 	if stop() {
@@ -407,7 +547,9 @@ func (s *TokenSource) run(f *flight, bg bool) {
 
 // end ends flight f with its result, unless it has ended already: the
 // failure bookkeeping, then the waiters are released. The failure of an
-// abandoned flight is not shared: the next call may start a fresh one.
+// abandoned flight is not shared: the next call may start a fresh one. A
+// failure is reported when no caller sees it: the flight ran in the
+// background, or its waiters get the token they hold instead.
 func (s *TokenSource) end(f *flight, tok *oauth2.Token, err error, bg, abandoned bool) {
 	now := s.now()
 	s.mu.Lock()
@@ -421,70 +563,94 @@ func (s *TokenSource) end(f *flight, tok *oauth2.Token, err error, bg, abandoned
 		s.flying.Store(false)
 	}
 	if err != nil {
-		s.fails++
-		d := s.backoff(s.fails)
+		fl := s.faultsLocked()
+		fl.fails++
+		d := s.backoff(fl.fails)
 		if !abandoned {
-			s.failErr, s.failUntil = err, now.Add(d)
+			fl.failErr, fl.failUntil = err, now.add(d)
 		}
-		st := *s.cur.Load()
+		st := s.cur.Load()
 		if errors.Is(err, ErrInvalidGrant) {
-			st.dead = err
+			fl.dead, fl.deadTok = err, st.tok
 		} else {
-			st.due = now.Add(d)
+			next := *st
+			next.due = now.add(d)
+			s.cur.Store(&next)
 		}
-		s.cur.Store(&st)
-	} else {
-		s.fails, s.failErr = 0, nil
+	} else if s.f != nil {
+		s.f.fails, s.f.failErr, s.f.failUntil = 0, nil, 0
 	}
+	s.tidyLocked()
+	unseen := bg || s.cur.Load().usable(now)
 	s.mu.Unlock()
-	close(f.done)
-	if err != nil && bg {
-		s.report(err)
+	if err != nil && unseen && !errors.Is(err, ErrNoToken) {
+		s.report(err) // before the waiters go on: the flight is then done
 	}
+	close(f.done)
 }
 
-// fly does the work of a flight: load, lock, load again, refresh if still
-// needed, save, unlock. A store that is healthy and a token that is fresh
-// cost one Load and no lock.
+// fly does the work of a flight f: load, lock, load again, refresh if
+// still needed, save. A store that is healthy and a token that is fresh
+// cost one Load and no lock. The lock it takes is in f.held.
 func (s *TokenSource) fly(ctx, base context.Context, f *flight) (*oauth2.Token, error) {
-	store := s.opts.Store
-	if store == nil {
-		return s.refresh(ctx, s.cur.Load(), nil, f)
+	if s.store == nil {
+		return s.refresh(ctx, s.cur.Load(), f)
 	}
 	s.mu.Lock()
-	h := s.hold
-	s.hold = nil
+	if s.f != nil {
+		f.held, s.f.hold = s.f.hold, nil
+	}
 	s.mu.Unlock()
-	if h != nil && !h.keep(false) {
-		h = nil // lost at the previous flight's timeout
+	if h := f.held; h != nil {
+		if !h.keep(false) {
+			f.held = nil // lost at the previous flight's timeout
+		} else {
+			context.AfterFunc(ctx, func() { s.lapse(h) })
+		}
 	}
 	var st *state
-	if h == nil {
+	var err error
+	if f.held == nil {
 		// A plain load notices another process's token without the lock.
-		if st = s.load(ctx); st.fresh(s.now()) {
-			return st.tok, nil
-		} else if st.dead != nil && !st.unsaved {
-			return nil, st.dead
-		}
-		var err error
-		if h, err = s.lock(ctx, base); err != nil {
+		st, err = s.load(ctx)
+		if err != nil && s.stop(st, err) {
 			return nil, err
 		}
-	} else {
-		context.AfterFunc(ctx, func() { s.lapse(h) })
+		if st.fresh(s.now()) {
+			return st.tok, nil
+		} else if dead := s.dead(st); dead != nil && !st.unsaved {
+			return nil, dead
+		}
+		if f.held, err = s.lock(ctx, base); err != nil {
+			return nil, err
+		}
 	}
-	if h != nil {
-		st = s.load(ctx) // another process may have refreshed while we waited
+	if f.held != nil {
+		// Another process may have refreshed while we waited.
+		if st, err = s.load(ctx); err != nil && s.stop(st, err) {
+			return nil, err
+		}
 	}
 	if st.fresh(s.now()) {
-		h.release()
 		return st.tok, nil
 	}
 	if err := s.lost(st); err != nil {
-		h.release()
 		return nil, err
 	}
-	return s.refresh(ctx, st, h, f)
+	return s.refresh(ctx, st, f)
+}
+
+// stop reports whether a flight ends with err, the failure of a load that
+// gave st: the key was deleted ([ErrNoToken]), there is no token to
+// refresh, or the caller's token, not yet compared with the store, is not
+// due for refresh (the comparison is retried with backoff). Otherwise the
+// flight goes on with the token in memory, and err is reported.
+func (s *TokenSource) stop(st *state, err error) bool {
+	if errors.Is(err, ErrNoToken) || st.tok == nil || st.unread && !st.refreshDue(s.now()) {
+		return true
+	}
+	s.report(err)
+	return false
 }
 
 // lapse releases h at a flight's timeout unless the flight kept it.
@@ -500,7 +666,7 @@ func (s *TokenSource) lapse(h *heldLock) {
 // lock takes the store's lock on a context of its own, which ends at ctx's
 // timeout unless the flight keeps the lock.
 func (s *TokenSource) lock(ctx, base context.Context) (*heldLock, error) {
-	l, ok := s.opts.Store.(Locker)
+	l, ok := s.store.(Locker)
 	if !ok {
 		return nil, nil
 	}
@@ -519,45 +685,66 @@ func (s *TokenSource) lock(ctx, base context.Context) (*heldLock, error) {
 	h.unlock = u
 	released := h.released
 	h.mu.Unlock()
-	if released { // the timeout came as the lock was taken
-		u()
+	if released || ctx.Err() != nil {
+		// The timeout came as the lock was taken, perhaps before lapse
+		// has run: the flight is abandoned and must not go on with it.
+		if released {
+			u()
+		} else {
+			h.release()
+		}
 		return nil, &StoreError{Op: "lock", Err: context.DeadlineExceeded}
 	}
 	return h, nil
 }
 
-// load reads the store, adopts its token when newer and publishes the
-// result; a failed load is reported and leaves the token in memory.
-func (s *TokenSource) load(ctx context.Context) *state {
-	stored, err := s.opts.Store.Load(ctx)
+// load reads the store and publishes what it found. The stored token
+// replaces the one in memory when it is newer; the one in memory is to be
+// saved when it is newer than the stored one, or when the store is empty
+// and has never held a token (the caller's token, for a restart or
+// another process to find). A failed load leaves the token in memory and
+// returns a temporary [StoreError]. For a key's source ([Tokens]) an empty
+// store means the key was deleted: the token in memory is dropped and the
+// error is ErrNoToken.
+func (s *TokenSource) load(ctx context.Context) (*state, error) {
+	stored, err := s.store.Load(ctx)
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.cur.Load()
+	next := *st
+	next.load, next.unread = false, false
 	switch {
 	case err != nil:
-		defer s.report(&StoreError{Op: "load", Err: err})
+		err = &StoreError{Op: "load", Err: err, temporary: true}
+		next.unread = st.load || st.unread
+	case stored == nil && s.keyed:
+		next, err = *s.stateFor(nil), ErrNoToken
 	case stored == nil:
-		if s.had && s.emptySince.IsZero() {
-			s.emptySince = s.now()
+		if s.had {
+			if f := s.faultsLocked(); f.emptySince == 0 {
+				f.emptySince = now
+			}
+		} else if next.usable(now) && s.deadLocked(st) == nil {
+			next.unsaved = true
 		}
 	default:
-		s.had, s.emptySince = true, time.Time{}
+		s.had = true
+		if s.f != nil {
+			s.f.emptySince = 0
+		}
 		if newer(stored, st.tok) {
-			st = s.stateFor(stored)
+			next = *s.stateFor(stored)
+		} else if newer(st.tok, stored) && s.deadLocked(st) == nil {
+			next.unsaved = true
 		}
 	}
-	if st.load {
-		next := *st
-		next.load = false
-		st = &next
-	}
-	if st.fresh(s.now()) {
-		next := *st
+	if next.fresh(now) {
 		next.due = next.refresh // a retry that was due is done
-		st = &next
 	}
-	s.cur.Store(st)
-	return st
+	s.cur.Store(&next)
+	s.tidyLocked()
+	return &next, err
 }
 
 // errStoreLost is the cause of the error a flight returns while the store
@@ -571,77 +758,82 @@ var errStoreLost = errors.New("the store lost the token it held (restarted empty
 // last saves its token again on its next retry; until MaxBackoff has
 // passed — the longest that retry waits — no other process refreshes from
 // its own, possibly used-up, refresh token. After that the token in memory
-// is the best there is.
+// is the best there is. (A key's source in a [Tokens] never gets here: an
+// empty store is a deleted key for it.)
 func (s *TokenSource) lost(st *state) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if st.unsaved || s.emptySince.IsZero() || !s.now().Before(s.emptySince.Add(s.opts.MaxBackoff)) {
+	if st.unsaved || s.f == nil || s.f.emptySince == 0 || s.now() >= s.f.emptySince.add(s.set.maxBackoff) {
 		return nil
 	}
 	return &StoreError{Op: "load", Err: errStoreLost, temporary: true}
 }
 
 // refresh refreshes st's token unless only saving it is due, and saves
-// the result holding h, the store's lock. A failed save keeps h for the
-// next flight; after a successful one h is left on f, for run to release
-// once f has ended.
-func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock, f *flight) (*oauth2.Token, error) {
-	store := s.opts.Store
+// the result holding f.held, the store's lock. A failed save keeps the
+// lock for the next flight.
+func (s *TokenSource) refresh(ctx context.Context, st *state, f *flight) (*oauth2.Token, error) {
 	now := s.now()
-	if !st.servable(now) || !st.refresh.IsZero() && !now.Before(st.refresh) {
-		if st.dead != nil {
-			h.release()
-			return nil, st.dead
+	if !st.servable(now) || st.refreshDue(now) {
+		if err := s.dead(st); err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			// Abandoned (a load that outlived RefreshTimeout, say): what
+			// it read of the store is not to be trusted, and another
+			// process may hold the lock by now.
+			return nil, err
 		}
 		tok, err := s.r.Refresh(ctx, st.tok)
 		switch {
 		case err != nil:
 		case tok == nil || tok.AccessToken == "":
 			err = &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrBadResponse, Cause: errors.New("refresher returned no access token")}
-		case !tok.Expiry.IsZero() && !s.now().Before(tok.Expiry):
+		case !tok.Expiry.IsZero() && !s.clock().Before(tok.Expiry):
 			err = &Error{Provider: "oauth2x", Op: "refresh", Kind: ErrBadResponse, Cause: errors.New("refresher returned an expired token")}
 		}
 		if err != nil {
-			h.release()
 			return nil, err
 		}
 		st = s.next(st, tok, now)
 	}
-	if store == nil {
+	if s.store == nil {
 		s.publish(ctx, st)
 		return st.tok, nil
 	}
 	if ctx.Err() != nil {
 		// Abandoned while refreshing: keep the token (its refresh token
 		// may be the only live one) for a later flight to save.
-		h.release()
 		s.publish(ctx, st)
 		return st.tok, nil
 	}
-	err := store.Save(ctx, st.tok)
+	err := s.store.Save(ctx, st.tok)
 	s.mu.Lock()
 	next := *st
 	next.unsaved = err != nil
 	if err == nil {
-		s.saveFails, s.had, s.emptySince = 0, true, time.Time{}
+		s.had = true
+		if fl := s.f; fl != nil {
+			fl.saveFails, fl.emptySince = 0, 0
+		}
 		next.due = next.refresh
 	} else {
-		s.saveFails++
-		wait := s.backoff(s.saveFails)
-		next.due = s.now().Add(wait)
-		if !next.refresh.IsZero() && next.refresh.Before(next.due) {
+		fl := s.faultsLocked()
+		fl.saveFails++
+		wait := s.backoff(fl.saveFails)
+		next.due = s.now().add(wait)
+		if next.refresh != 0 && next.refresh < next.due {
 			next.due = next.refresh
 		}
-		if h != nil && !errors.Is(err, ErrLockLost) && ctx.Err() == nil && h.keep(true) {
-			s.hold = h // no other process refreshes from the stale store
-			h = nil
+		if h := f.held; h != nil && !errors.Is(err, ErrLockLost) && ctx.Err() == nil && h.keep(true) {
+			fl.hold = h // no other process refreshes from the stale store
+			f.held = nil
 			// The retry must come even if no one reads: others wait
 			// for this lock.
 			time.AfterFunc(wait, func() { s.background(s.now()) })
 		}
 	}
 	s.mu.Unlock()
-	f.held = h // released by run once the flight has ended
 	if err != nil {
 		s.report(&StoreError{Op: "save", Err: err})
 	}
@@ -650,25 +842,25 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, h *heldLock, f *fl
 }
 
 // next is the state of tok, which refreshing st's token gave at now.
-func (s *TokenSource) next(st *state, tok *oauth2.Token, now time.Time) *state {
+func (s *TokenSource) next(st *state, tok *oauth2.Token, now instant) *state {
 	if tok.ExpiresIn == 0 && !tok.Expiry.IsZero() {
 		// Record the lifetime (x/oauth2's clientcredentials leaves it out):
 		// the half-life rule in stateFor needs it, in every process that
 		// loads this token.
 		c := *tok
-		c.ExpiresIn = int64(c.Expiry.Sub(now) / time.Second)
+		c.ExpiresIn = int64(time.Duration(instantOf(c.Expiry)-now) / time.Second)
 		tok = &c
 	}
 	next := s.stateFor(tok)
-	next.unsaved = s.opts.Store != nil
+	next.unsaved = s.store != nil
 	if same := st.tok != nil && tok.AccessToken == st.tok.AccessToken; same || !next.servable(now) {
 		// The refresh gave the same token again (Douyin's stable client
 		// token does so while it lives) or one with less than MinValid
 		// left: nothing better is to be had before it expires, so it is
 		// served to its end and refreshed then, not again and again.
-		end := tok.Expiry
-		if same && now.Before(end.Add(-s.opts.MinValid)) {
-			end = end.Add(-s.opts.MinValid)
+		end := instantOf(tok.Expiry)
+		if same && end != 0 && now < end.before(s.set.minValid) {
+			end = end.before(s.set.minValid)
 		}
 		next.expiry, next.refresh, next.due = end, end, end
 	}
@@ -676,8 +868,8 @@ func (s *TokenSource) next(st *state, tok *oauth2.Token, now time.Time) *state {
 }
 
 // publish makes st current. A flight abandoned at its timeout (ctx done)
-// only publishes a token newer than the current one, which a later flight
-// saves.
+// only publishes a token newer than the current one; if it is unsaved, a
+// later flight saves it.
 func (s *TokenSource) publish(ctx context.Context, st *state) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -685,26 +877,26 @@ func (s *TokenSource) publish(ctx context.Context, st *state) {
 		if !newer(st.tok, s.cur.Load().tok) {
 			return
 		}
-		c := *st
-		c.unsaved = s.opts.Store != nil
-		if c.unsaved {
+		if st.unsaved {
+			c := *st
 			c.due = s.now()
+			st = &c
 		}
-		st = &c
 	}
 	s.cur.Store(st)
+	s.tidyLocked()
 }
 
 // backoff returns how long to wait after the nth consecutive failure: 1s,
 // 2s, 4s, … up to MaxBackoff, less up to a quarter at random.
 func (s *TokenSource) backoff(n int) time.Duration {
-	d := min(minBackoff<<min(max(n-1, 0), 20), s.opts.MaxBackoff)
+	d := min(minBackoff<<min(max(n-1, 0), 20), s.set.maxBackoff)
 	return d - time.Duration(rand.Int64N(int64(d/4)+1))
 }
 
 func (s *TokenSource) report(err error) {
-	if s.opts.OnError != nil {
-		s.opts.OnError(err)
+	if s.set.onError != nil {
+		s.set.onError(err)
 		return
 	}
 	slog.Warn("oauth2x: token source", "err", err)
@@ -728,22 +920,23 @@ func newer(a, b *oauth2.Token) bool {
 }
 
 // StoreError is a failure of the token store; it says which operation
-// failed. Load and Save failures reach [Options.OnError]; a lock failure,
-// or a store found to have lost the token it held, is returned to callers
-// whose token has expired, and is temporary.
+// failed. Failures that no caller sees reach [Options.OnError]; a failed
+// lock or load, or a store found to have lost the token it held, is
+// returned to callers whose token has expired (or who have none yet), and
+// is temporary.
 type StoreError struct {
 	Op  string // "load", "save", "lock" or "delete"
 	Err error
 
-	temporary bool // a load that found the store had lost its token
+	temporary bool // a load that failed, or found the store had lost its token
 }
 
 // Error names the store operation and its failure.
 func (e *StoreError) Error() string { return "oauth2x: token store " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns the store's own error, and [ErrTemporary] for a lock
-// that was not had or a store that lost its token: retrying later may
-// succeed.
+// that was not had, a load that failed or a store that lost its token:
+// retrying later may succeed.
 func (e *StoreError) Unwrap() []error {
 	if e.Op == "lock" || e.temporary {
 		return []error{e.Err, ErrTemporary}

@@ -92,8 +92,11 @@ func TestRenewingTokenSource(t *testing.T) {
 	errs := make(chan error, 4)
 	r := &douyin.Renewing{Config: conf, Within: 5 * 24 * time.Hour, Now: clk.Now}
 	src := oauth2x.NewTokenSource(ctx, r, tok, &oauth2x.Options{Store: store, Now: clk.Now, OnError: func(err error) { errs <- err }})
-	if _, err := src.Token(); err != nil { // loads the empty store
+	if _, err := src.Token(); err != nil { // loads the empty store and saves the login
 		t.Fatal(err)
+	}
+	if saved := store.await(t, errs); saved.RefreshToken != tok.RefreshToken {
+		t.Fatalf("first save = %v, want the login", saved)
 	}
 
 	// Day 14.99: an ordinary early refresh; the refresh token has 15 days left.
@@ -143,8 +146,11 @@ func TestRenewLimitSurfacesEarly(t *testing.T) {
 	r := &douyin.Renewing{Config: conf, Now: clk.Now, OnError: func(err error) { renewErrs <- err }}
 	store := &signalStore{MemoryStore: oauth2x.NewMemoryStore(), saved: make(chan *oauth2.Token, 8)}
 	src := oauth2x.NewTokenSource(ctx, r, tok, &oauth2x.Options{Store: store, Now: clk.Now, OnError: func(err error) { t.Errorf("token source error: %v", err) }})
-	if _, err := src.Token(); err != nil { // loads the empty store
+	if _, err := src.Token(); err != nil { // loads the empty store and saves the login
 		t.Fatal(err)
+	}
+	if saved := store.await(t, nil); saved.RefreshToken != tok.RefreshToken {
+		t.Fatalf("first save = %v, want the login", saved)
 	}
 
 	// Day 26: the access token is valid, the refresh token has 4 days left.
