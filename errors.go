@@ -55,11 +55,15 @@ var (
 //	var e *oauth2x.Error
 //	if errors.As(err, &e) { log.Print(e.Code, e.LogID) }
 type Error struct {
-	// Provider names the provider: "douyin", "toutiao", "fantem", or
-	// "oauth2" for a plain *oauth2.Config behind ConfigRefresher.
+	// Provider names the provider: "douyin", "toutiao", "fantem",
+	// "tiktok", "oauth2" for a plain *oauth2.Config behind
+	// ConfigRefresher, or "oauth2x" when a token source itself fails a
+	// refresh (a refresher's answer without a usable token, or one that
+	// outlived RefreshTimeout).
 	Provider string
 	// Op names the call: "exchange", "refresh", "renew refresh token",
-	// "client token".
+	// "client token", "user info", "revoke", or "bridge" for a request a
+	// bridge refuses.
 	Op string
 	// Kind is one of the Err* kinds; nil when the caller's context was
 	// cancelled or timed out before an answer came.

@@ -1,9 +1,9 @@
 // Package oauth2x lets golang.org/x/oauth2 work with OAuth 2.0 providers
-// whose token APIs break RFC 6749 — Douyin, Toutiao and the Fantem gateway —
-// and does the token lifecycle better than x/oauth2 itself.
+// whose token APIs break RFC 6749 — Douyin, Toutiao, TikTok and the Fantem
+// gateway — and does the token lifecycle better than x/oauth2 itself.
 //
-// Each provider lives in its own package (douyin, toutiao, fantem) with a
-// Config whose methods have the signatures of *oauth2.Config's, so code
+// Each provider lives in its own package (douyin, toutiao, tiktok, fantem)
+// with a Config whose methods have the signatures of *oauth2.Config's, so code
 // written against one works against the other (see [Flow]). Tokens are
 // plain *oauth2.Token values; what a provider says beyond the standard
 // fields is in Token.Extra.

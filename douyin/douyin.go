@@ -130,10 +130,12 @@ func (c *Config) RenewRefreshToken(ctx context.Context, t *oauth2.Token) (*oauth
 // [Config.Refresh] in the caller's call and returns the new token, keeping
 // it for the next call. It never refreshes early or in the background, so
 // building one per request from a stored token costs nothing upstream. A
-// caller that stores tokens saves the one Token returns when it differs
-// from t (see the README's quick start). For a long-lived source that
-// refreshes early in the background and persists through a store, use
-// [oauth2x.NewTokenSource].
+// caller that stores tokens saves the token Token returns whenever it
+// differs from the stored one (its AccessToken or its RefreshToken), so a
+// rotated refresh token is never lost. For users whose requests overlap,
+// use [oauth2x.Tokens] (one source per user, one refresh per expiry, saved
+// before it is handed out); for a long-lived source that refreshes early
+// in the background and persists through a store, [oauth2x.NewTokenSource].
 func (c *Config) TokenSource(ctx context.Context, t *oauth2.Token) oauth2.TokenSource {
 	return wire.ReuseSource(ctx, t, c.Refresh)
 }

@@ -10,6 +10,85 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# consumer builds a throw-away module against this one, as a user would
+# after `go get`: GOFLAGS=-mod=mod, the core at a local path, and the
+# consumer's go line kept at the core's floor.
+consumer() {
+	local root floor tmp out
+	root=$(cd .. && pwd)
+	floor=$(awk '$1 == "go" { print $2; exit }' "$root/go.mod")
+	tmp=$(mktemp -d)
+	cat >"$tmp/go.mod" <<MOD
+module example.com/consumer
+
+go $floor
+
+require (
+	github.com/oauth2x/oauth2x/sqlstore v0.1.0
+	modernc.org/sqlite v1.38.0
+)
+
+replace (
+	github.com/oauth2x/oauth2x => $root
+	github.com/oauth2x/oauth2x/sqlstore => $root/sqlstore
+)
+MOD
+	cat >"$tmp/main.go" <<'GO'
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/oauth2x/oauth2x/sqlstore"
+	"golang.org/x/oauth2"
+	_ "modernc.org/sqlite" // driver name "sqlite"
+)
+
+func main() {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(os.Args[1], "app.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	s, err := sqlstore.New(db, sqlstore.SQLite, nil)
+	if err != nil {
+		panic(err)
+	}
+	if err := s.CreateTable(ctx); err != nil {
+		panic(err)
+	}
+	if err := s.Save(ctx, "alice", &oauth2.Token{AccessToken: "a", RefreshToken: "r"}); err != nil {
+		panic(err)
+	}
+	t, err := s.Load(ctx, "alice")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(t.AccessToken + t.RefreshToken)
+}
+GO
+	out=$(cd "$tmp" && GOFLAGS=-mod=mod GOWORK=off go run . "$tmp")
+	if [[ $out != "ar" ]]; then
+		echo "ci.sh: consumer printed $out" >&2
+		exit 1
+	fi
+	if ! grep -qx "go $floor" "$tmp/go.mod"; then
+		echo "ci.sh: building against sqlstore raised the consumer's go line above the core's floor $floor:" >&2
+		grep '^go ' "$tmp/go.mod" >&2
+		exit 1
+	fi
+	(cd "$tmp" && GOWORK=off go list -m github.com/oauth2x/oauth2x)
+	rm -rf "$tmp"
+	echo "ci.sh: a consumer module builds against sqlstore with GOFLAGS=-mod=mod at go $floor"
+}
+consumer
+
 pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 if [[ -z $(pgbin) ]]; then
 	echo "ci.sh: installing postgresql"

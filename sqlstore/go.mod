@@ -4,7 +4,7 @@ go 1.24.0
 
 require (
 	github.com/jackc/pgx/v5 v5.7.6
-	github.com/oauth2x/oauth2x v0.0.0-00010101000000-000000000000
+	github.com/oauth2x/oauth2x v0.1.0
 	golang.org/x/oauth2 v0.34.0
 	modernc.org/sqlite v1.38.0
 )
@@ -28,4 +28,7 @@ require (
 	modernc.org/memory v1.11.0 // indirect
 )
 
+// For work inside this repository only: a module that requires sqlstore
+// ignores this line and resolves github.com/oauth2x/oauth2x v0.1.0 (or its
+// own replace) as usual.
 replace github.com/oauth2x/oauth2x => ../

@@ -92,9 +92,11 @@ func (c *Config) Refresh(ctx context.Context, t *oauth2.Token) (*oauth2.Token, e
 // TokenSource returns a token source that serves t and, like x/oauth2's,
 // refreshes it in the caller's call once it is within ten seconds of
 // expiry; concurrent callers share one refresh. TikTok rotates refresh
-// tokens: save each new token the source returns (compare its
-// RefreshToken with the one you stored), or use [oauth2x.NewTokenSource]
-// or [oauth2x.Tokens] with a store, which do it for you.
+// tokens: save the token Token returns whenever it differs from the stored
+// one (its AccessToken or its RefreshToken). For users whose requests
+// overlap, use [oauth2x.Tokens] (or [oauth2x.NewTokenSource] with a
+// store), which refresh once per expiry and save before handing the token
+// out.
 func (c *Config) TokenSource(ctx context.Context, t *oauth2.Token) oauth2.TokenSource {
 	return wire.ReuseSource(ctx, t, c.Refresh)
 }
