@@ -31,6 +31,9 @@ type invWorld struct {
 	apiPath string
 	// refuseNext makes the next API call refuse the access token it carries.
 	refuseNext func()
+	// failRefreshNext makes the next refresh fail for a while (HTTP 5xx or
+	// the provider's system error).
+	failRefreshNext func()
 	// call makes one API call with src's token; an answer that refuses the
 	// token is an error.
 	call func(ctx context.Context, src oauth2.TokenSource) error
@@ -50,6 +53,7 @@ var invRows = []struct {
 			refuseNext: func() {
 				fake.RespondNext(douyintest.APIPath, 200, fmt.Sprintf(`{"data":{"error_code":%d,"description":"access_token expired"},"message":"error"}`, douyintest.CodeTokenExpired))
 			},
+			failRefreshNext: func() { fake.FailNext(douyintest.RefreshTokenPath, douyintest.CodeSystemError, "系统繁忙") },
 			call: func(ctx context.Context, src oauth2.TokenSource) error {
 				resp, err := douyin.NewClient(ctx, src).Get(fake.URL + douyintest.APIPath)
 				if err != nil {
@@ -86,6 +90,7 @@ var invRows = []struct {
 			refuseNext: func() {
 				fake.RespondNext(tiktoktest.UserInfoPath, 401, `{"error":{"code":"access_token_invalid","message":"Access token is invalid, please refresh token and retry","log_id":"x"}}`)
 			},
+			failRefreshNext: func() { fake.RespondNext(tiktoktest.TokenPath, 503, `{"error":"temporarily_unavailable"}`) },
 			call: func(ctx context.Context, src oauth2.TokenSource) error {
 				_, err := conf.UserInfoFrom(ctx, src, "open_id")
 				return err
@@ -101,13 +106,22 @@ type invSource struct {
 	stored func(t *testing.T) *oauth2.Token
 }
 
+// invOptions are the sources' options: a clock that stands still, so that
+// a backoff never ends during a test, however slow the machine.
+func invOptions() *oauth2x.Options {
+	now := time.Now()
+	return &oauth2x.Options{OnError: func(error) {}, Now: func() time.Time { return now }}
+}
+
 var invSources = []struct {
 	name string
 	new  func(t *testing.T, w *invWorld, tok *oauth2.Token) invSource
 }{
 	{"NewTokenSource", func(t *testing.T, w *invWorld, tok *oauth2.Token) invSource {
 		store := oauth2x.NewMemoryStore()
-		src := oauth2x.NewTokenSource(w.ctx, w.refresher, tok, &oauth2x.Options{Store: store, OnError: func(error) {}})
+		opts := invOptions()
+		opts.Store = store
+		src := oauth2x.NewTokenSource(w.ctx, w.refresher, tok, opts)
 		return invSource{src, func(t *testing.T) *oauth2.Token {
 			got, err := store.Load(w.ctx)
 			if err != nil {
@@ -118,7 +132,7 @@ var invSources = []struct {
 	}},
 	{"Tokens", func(t *testing.T, w *invWorld, tok *oauth2.Token) invSource {
 		store := oauth2x.NewKeyedFileStore(t.TempDir())
-		tokens := oauth2x.NewTokens(w.refresher, store, &oauth2x.Options{OnError: func(error) {}})
+		tokens := oauth2x.NewTokens(w.refresher, store, invOptions())
 		if err := tokens.Put(w.ctx, "u1", tok); err != nil {
 			t.Fatal(err)
 		}
@@ -141,6 +155,7 @@ func TestInvalidate(t *testing.T) {
 		{"refused once", invTestRefusedOnce},
 		{"stale report", invTestStale},
 		{"16 refused at once", invTestConcurrent},
+		{"refresh fails", invTestRefreshFails},
 	}
 	for _, row := range invRows {
 		for _, kind := range invSources {
@@ -301,6 +316,29 @@ func invTestConcurrent(t *testing.T, w *invWorld, newSrc func(*oauth2.Token) inv
 	}
 	if stored := s.stored(t); stored == nil || stored.AccessToken == refused.AccessToken {
 		t.Errorf("store holds %v, want the refreshed token", stored)
+	}
+}
+
+// invTestRefreshFails: the refresh after a refusal fails for a while. The
+// refused token is not handed out instead; callers within the backoff share
+// the failure without calling the provider; after it, one refresh succeeds.
+func invTestRefreshFails(t *testing.T, w *invWorld, newSrc func(*oauth2.Token) invSource) {
+	tok, _ := w.login(t)
+	s := newSrc(tok)
+	w.refuseNext()
+	w.failRefreshNext()
+	before := w.calls(w.refreshPath)
+	err := w.call(w.ctx, s.src)
+	if !oauth2x.IsTemporary(err) {
+		t.Fatalf("refused, refresh failing: %v, want a temporary error", err)
+	}
+	for range 3 {
+		if got, err := s.src.Token(); !oauth2x.IsTemporary(err) {
+			t.Fatalf("Token within the backoff: %v, %v; want the shared temporary failure", got, err)
+		}
+	}
+	if got := w.calls(w.refreshPath) - before; got != 1 {
+		t.Errorf("refreshes = %d, want 1 (the failure is shared for the backoff)", got)
 	}
 }
 
