@@ -367,3 +367,39 @@ func TestErrNoTokenIsInvalidGrant(t *testing.T) {
 		t.Error("ErrInvalidGrant matches ErrNoToken: a dead grant is not an absent key")
 	}
 }
+
+// TestInvalidateLoadsNewerFromStore: two processes share a keyed store.
+// The provider refuses the token in one; it refreshes. The other, refused
+// the same old token, finds the new one in the store and does not refresh.
+func TestInvalidateLoadsNewerFromStore(t *testing.T) {
+	w := invRows[0].new(t) // douyin
+	tok, _ := w.login(t)
+	store := oauth2x.NewKeyedFileStore(t.TempDir())
+	a := oauth2x.NewTokens(w.refresher, store, invOptions())
+	b := oauth2x.NewTokens(w.refresher, store, invOptions())
+	if err := a.Put(w.ctx, "u1", tok); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*oauth2x.Tokens{a, b} {
+		if got, err := m.Token(w.ctx, "u1"); err != nil || got.AccessToken != tok.AccessToken {
+			t.Fatalf("before: %v, %v", got, err)
+		}
+	}
+	w.refuseNext()
+	if err := w.call(w.ctx, a.TokenSource(w.ctx, "u1")); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := a.Token(w.ctx, "u1")
+	if err != nil || fresh.AccessToken == tok.AccessToken {
+		t.Fatalf("a after the refusal: %v, %v", fresh, err)
+	}
+	before := w.calls(w.refreshPath)
+	b.Invalidate("u1", tok.AccessToken)
+	got, err := b.Token(w.ctx, "u1")
+	if err != nil || got.AccessToken != fresh.AccessToken {
+		t.Fatalf("b after the refusal: %v, %v; want a's token from the store", got, err)
+	}
+	if n := w.calls(w.refreshPath) - before; n != 0 {
+		t.Errorf("refreshes = %d, want 0", n)
+	}
+}
