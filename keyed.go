@@ -236,8 +236,8 @@ func (s keySource) Invalidate(accessToken string) { s.m.Invalidate(s.key, access
 // token: as [TokenSource.Invalidate], the next Token for key loads the
 // store (another process may have a newer token) and otherwise refreshes,
 // once for all callers; an access token other than key's current one is
-// ignored. A key not in memory is left alone: its next Token loads the
-// store anyway.
+// ignored. A key not in memory (evicted since its token was handed out)
+// is left alone: its next Token serves what the store holds.
 func (m *Tokens) Invalidate(key, accessToken string) {
 	m.mu.RLock()
 	e := m.resident[key]
