@@ -32,7 +32,22 @@ type KeyedLocker interface {
 // ErrNoToken is returned by [Tokens] for a key whose store holds no token
 // (never logged in, logged out, or deleted): send that user to log in and
 // [Tokens.Put] the token the login gives.
-var ErrNoToken = errors.New("oauth2x: no token stored for this key; send the user to log in")
+//
+// It calls for what a dead grant does, so it also matches
+// errors.Is(err, [ErrInvalidGrant]), and [KindOf] gives ErrInvalidGrant:
+// one check sends the user to log in for both. errors.Is(err, ErrNoToken)
+// still tells it apart. It is no *oauth2.RetrieveError: code that looks
+// for x/oauth2's ErrorCode "invalid_grant" does not see it.
+var ErrNoToken error = &noTokenError{}
+
+type noTokenError struct{}
+
+func (*noTokenError) Error() string {
+	return "oauth2x: no token stored for this key; send the user to log in"
+}
+
+// Unwrap makes ErrNoToken match ErrInvalidGrant.
+func (*noTokenError) Unwrap() error { return ErrInvalidGrant }
 
 // KeyStore returns the single-token [Store] that keeps key's token in s,
 // for [NewTokenSource] and code written for one token. It is also a
@@ -199,7 +214,10 @@ func (m *Tokens) Token(ctx context.Context, key string) (*oauth2.Token, error) {
 
 // TokenSource returns an oauth2.TokenSource for key's token, bound to ctx.
 // It holds nothing but the key, so it is cheap to make per request; its
-// Token is [Tokens.Token].
+// Token is [Tokens.Token]. It also has an Invalidate(accessToken string)
+// method, [Tokens.Invalidate] for key, which the HTTP clients of this
+// module's provider packages call to refresh and retry once when an answer
+// says the token is invalid (the user revoked access, say).
 func (m *Tokens) TokenSource(ctx context.Context, key string) oauth2.TokenSource {
 	return keySource{m: m, ctx: ctx, key: key}
 }
@@ -211,6 +229,23 @@ type keySource struct {
 }
 
 func (s keySource) Token() (*oauth2.Token, error) { return s.m.Token(s.ctx, s.key) }
+
+func (s keySource) Invalidate(accessToken string) { s.m.Invalidate(s.key, accessToken) }
+
+// Invalidate tells m that the provider refused accessToken, key's access
+// token: as [TokenSource.Invalidate], the next Token for key loads the
+// store (another process may have a newer token) and otherwise refreshes,
+// once for all callers; an access token other than key's current one is
+// ignored. A key not in memory (evicted since its token was handed out)
+// is left alone: its next Token serves what the store holds.
+func (m *Tokens) Invalidate(key, accessToken string) {
+	m.mu.RLock()
+	e := m.resident[key]
+	m.mu.RUnlock()
+	if e != nil {
+		e.src.Invalidate(accessToken)
+	}
+}
 
 // add makes key resident, evicting an idle key when at the bound. The new
 // source holds no token: its first flight loads it.

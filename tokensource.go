@@ -238,6 +238,7 @@ type state struct {
 	load    bool    // the store has not been read yet
 	unread  bool    // the store could not be read yet: tok is still to be compared with what it holds
 	unsaved bool    // tok is newer than what the store holds
+	refused bool    // the provider refused tok's access token (Invalidate): not served
 }
 
 // flight is one refresh in progress; waiters share its result.
@@ -395,7 +396,7 @@ func (s *TokenSource) stateFor(t *oauth2.Token) *state {
 
 // usable reports whether st's token may be handed out at now.
 func (st *state) usable(now instant) bool {
-	return st.tok != nil && (st.expiry == 0 || now < st.expiry)
+	return st.tok != nil && !st.refused && (st.expiry == 0 || now < st.expiry)
 }
 
 // servable reports whether st's token may be handed out at now without
@@ -429,23 +430,61 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 		}
 		return st.tok, nil
 	}
-	f, err := s.join(now)
-	if f == nil {
-		return nil, err
-	}
-	select {
-	case <-f.done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if f.err != nil {
-		// A store that failed does not refuse a token the caller holds.
-		if st := s.cur.Load(); st.usable(s.now()) {
-			return st.tok, nil
+	for again := true; ; again = false {
+		f, err := s.join(now)
+		if f == nil {
+			return nil, err
 		}
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if f.err != nil {
+			// A store that failed does not refuse a token the caller holds.
+			if st := s.cur.Load(); st.usable(s.now()) {
+				return st.tok, nil
+			}
+		} else if st := s.cur.Load(); again && st.refused && st.tok == f.tok {
+			// The flight began before the provider refused its token:
+			// join one that starts after.
+			now = s.now()
+			continue
+		}
+		return f.tok, f.err
 	}
-	return f.tok, f.err
 }
+
+// Invalidate tells s that the provider refused accessToken (an API
+// answered that it is invalid or expired, as when the user revoked the
+// app's access). If it is the access token of s's current token, that
+// token is no longer served: the next Token waits for one flight, shared
+// by all callers, that first loads the store (another process may hold a
+// newer token already) and otherwise refreshes. A refresh that then finds
+// the grant dead gives [ErrInvalidGrant], as always; every other rule of
+// [NewTokenSource] (backoff, a shared failure, RefreshTimeout) holds. Any
+// other access token — a late report about a token already replaced — is
+// ignored and causes no refresh.
+//
+// The HTTP clients of this module's provider packages (NewClient) and
+// their UserInfoFrom call Invalidate and retry once when an answer says
+// the token is invalid; code making its own calls may do the same.
+func (s *TokenSource) Invalidate(accessToken string) {
+	if accessToken == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.cur.Load()
+	if st.refused || st.tok == nil || st.tok.AccessToken != accessToken {
+		return
+	}
+	next := *st
+	next.refused = true
+	s.cur.Store(&next)
+}
+
+var _ wire.Invalidator = (*TokenSource)(nil)
 
 // join returns the flight in progress, or starts one, or returns the
 // failure that expired callers share until the backoff after it ends.
@@ -570,7 +609,7 @@ func (s *TokenSource) end(f *flight, tok *oauth2.Token, err error, bg, abandoned
 			fl.failErr, fl.failUntil = err, now.add(d)
 		}
 		st := s.cur.Load()
-		if errors.Is(err, ErrInvalidGrant) {
+		if errors.Is(err, ErrInvalidGrant) && !errors.Is(err, ErrNoToken) {
 			fl.dead, fl.deadTok = err, st.tok
 		} else {
 			next := *st
@@ -873,6 +912,13 @@ func (s *TokenSource) next(st *state, tok *oauth2.Token, now instant) *state {
 func (s *TokenSource) publish(ctx context.Context, st *state) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if cur := s.cur.Load(); cur.refused && cur.tok == st.tok && !st.refused {
+		// A flight that only saved the token while the provider refused
+		// it does not make it served again.
+		c := *st
+		c.refused = true
+		st = &c
+	}
 	if ctx.Err() != nil {
 		if !newer(st.tok, s.cur.Load().tok) {
 			return

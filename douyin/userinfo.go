@@ -51,8 +51,9 @@ func (c *Config) UserInfo(ctx context.Context, t *oauth2.Token) (*User, error) {
 	return (*User)(u), err
 }
 
-// UserInfoFrom is [Config.UserInfo] with the token of src, a
-// [Config.TokenSource]: when the answer calls the access token invalid or
+// UserInfoFrom is [Config.UserInfo] with the token of src, a source that
+// can be told a token was refused ([Config.TokenSource],
+// oauth2x.NewTokenSource, an oauth2x.Tokens source): when the answer calls the access token invalid or
 // expired, src refreshes once (the new token stays in src) and
 // UserInfoFrom asks again. With another source it makes one call, as
 // UserInfo does.

@@ -49,8 +49,9 @@ func (c *Config) UserInfo(ctx context.Context, t *oauth2.Token, fields ...string
 	return (*User)(u), err
 }
 
-// UserInfoFrom is [Config.UserInfo] with the token of src, a
-// [Config.TokenSource]: when TikTok calls the access token invalid, src
+// UserInfoFrom is [Config.UserInfo] with the token of src, a source that
+// can be told a token was refused ([Config.TokenSource],
+// oauth2x.NewTokenSource, an oauth2x.Tokens source): when TikTok calls the access token invalid, src
 // refreshes once (its rotated refresh token stays in src) and UserInfoFrom
 // asks again. With another source it makes one call, as UserInfo does.
 func (c *Config) UserInfoFrom(ctx context.Context, src oauth2.TokenSource, fields ...string) (*User, error) {

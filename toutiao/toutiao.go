@@ -116,9 +116,11 @@ func (c *Config) Client(ctx context.Context, t *oauth2.Token) *http.Client {
 // [Config.ClientTokenSource]. Its transport is the one of the client under
 // oauth2.HTTPClient in ctx, if any. A request waits for a refresh only as
 // long as its context allows when src has a TokenContext method, as
-// oauth2x.NewTokenSource's does. With a [Config.TokenSource] it refreshes
-// and resends once when an answer calls the token invalid, as
-// [Config.Client] does; other sources get no retry.
+// oauth2x.NewTokenSource's does. When an answer calls the token invalid
+// and src can be told so (a [Config.TokenSource], an
+// oauth2x.NewTokenSource, an oauth2x.Tokens source: each has an
+// Invalidate method), it refreshes once and resends, as [Config.Client]
+// does; other sources get no retry.
 func NewClient(ctx context.Context, src oauth2.TokenSource) *http.Client {
 	return bytedance.Client(ctx, src)
 }

@@ -224,6 +224,23 @@ func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 
 func (f *Fake) count(path string) { f.CountCall(path) }
 
+// canned writes the answer queued for path (RespondNext, FailNext), if
+// any, and reports whether there was one. f.mu is held.
+func (f *Fake) canned(w http.ResponseWriter, path string) bool {
+	c, ok := f.TakeAnswer(path)
+	if !ok {
+		return false
+	}
+	if c.Body != "" || c.Status != 0 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(cmp.Or(c.Status, http.StatusOK))
+		io.WriteString(w, c.Body)
+		return true
+	}
+	f.write(w, fail(c.Code, c.Desc))
+	return true
+}
+
 // Authorize opens authURL as a browser would and returns the code and
 // state the authorization page redirects back with, without following the
 // redirect.
@@ -251,14 +268,7 @@ func (f *Fake) tokenCall(h func(p url.Values, path string) answer) http.HandlerF
 		if p.Has("client_secret") {
 			f.CountSecret(r.URL.Path)
 		}
-		if c, ok := f.TakeAnswer(r.URL.Path); ok {
-			if c.Body != "" || c.Status != 0 {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(cmp.Or(c.Status, http.StatusOK))
-				io.WriteString(w, c.Body)
-				return
-			}
-			f.write(w, fail(c.Code, c.Desc))
+		if f.canned(w, r.URL.Path) {
 			return
 		}
 		if err != nil {
@@ -479,6 +489,12 @@ type APIAnswer struct {
 // that passes here passes in production.
 func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
 	f.count(APIPath)
+	f.mu.Lock()
+	done := f.canned(w, APIPath)
+	f.mu.Unlock()
+	if done {
+		return
+	}
 	tok := r.Header.Get("access-token")
 	var a APIAnswer
 	f.mu.Lock()
