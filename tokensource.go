@@ -73,9 +73,12 @@ type Options struct {
 	// lock, loading, refreshing and saving. A flight that outlives it is
 	// abandoned: its waiters get an [ErrTemporary] error at once, the next
 	// call may start a fresh flight, and the store's lock it took is
-	// released (a Locker's lease is not renewed past it). A token an
-	// abandoned flight still gets is kept and saved later. Optional; zero
-	// means one minute.
+	// released (a Locker's lease is not renewed past it) — unless the
+	// flight is saving a new token: then the lock is held until the Save
+	// returns, and, if it failed, until a retry saves the token. A token
+	// an abandoned flight still gets is kept and saved later, never
+	// refreshed again from the older stored one. Optional; zero means one
+	// minute.
 	RefreshTimeout time.Duration
 
 	// MaxBackoff caps the wait before retrying after a failure — of a
@@ -262,6 +265,7 @@ type heldLock struct {
 	unlock   func()
 	cancel   context.CancelFunc // ends the context the lock was taken with
 	kept     bool
+	saving   bool // a Save of the flight is running: the lock outlives the timeout until it returns
 	released bool
 }
 
@@ -279,6 +283,19 @@ func (h *heldLock) release() {
 		h.unlock()
 	}
 	h.cancel()
+}
+
+// save marks a Save as running under h (the lock is not let go at the
+// flight's timeout meanwhile) or as done; false if h was already
+// released. A nil h (no lock) is always had.
+func (h *heldLock) save(on bool) bool {
+	if h == nil {
+		return true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.saving = on
+	return !h.released
 }
 
 // keep marks h to outlive its flight; false if it was already released.
@@ -312,11 +329,12 @@ func (h *heldLock) keep(k bool) bool {
 //     started without a token, finds it. A store that cannot be read
 //     then does not hold a valid t back: t is served, and reading the
 //     store (and saving t if need be) is retried with backoff;
-//   - every new token is saved before it is handed out. A store that
-//     fails (Load, Lock or Save) never refuses a token that is still
-//     valid. If Save fails the new token (with its rotated refresh token)
-//     is still used, the failure goes to opts.OnError, and saving is
-//     retried with backoff;
+//   - every new token is saved before it is handed out, or its Save has
+//     failed or outlived RefreshTimeout. A store that fails (Load, Lock
+//     or Save) never refuses a token that is still valid. If Save fails
+//     or hangs the new token (with its rotated refresh token) is still
+//     used, the failure goes to opts.OnError, and saving is retried with
+//     backoff;
 //   - with a store that is also a [Locker], the lock is held from before
 //     the refresh until the new token is saved — across retries of a
 //     failed save, which come on a timer even if nothing reads the token —
@@ -653,10 +671,13 @@ func (s *TokenSource) stop(st *state, err error) bool {
 	return false
 }
 
-// lapse releases h at a flight's timeout unless the flight kept it.
+// lapse releases h at a flight's timeout unless the flight kept it or a
+// Save is running under it: another process taking the lock then would
+// load the old token and refresh with the refresh token just used up. The
+// flight lets it go once the Save returns.
 func (s *TokenSource) lapse(h *heldLock) {
 	h.mu.Lock()
-	kept := h.kept
+	kept := h.kept || h.saving
 	h.mu.Unlock()
 	if !kept {
 		h.release()
@@ -796,18 +817,28 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, f *flight) (*oauth
 			return nil, err
 		}
 		st = s.next(st, tok, now)
+		if s.store != nil {
+			// Keep the new token (its refresh token may be the only live
+			// one) before saving it, not yet to be handed out: should the
+			// save outlive RefreshTimeout, the next flight saves it again
+			// instead of refreshing from the stale store.
+			pending := *st
+			pending.load = true
+			s.publish(ctx, &pending)
+		}
 	}
 	if s.store == nil {
 		s.publish(ctx, st)
 		return st.tok, nil
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || !f.held.save(true) {
 		// Abandoned while refreshing: keep the token (its refresh token
 		// may be the only live one) for a later flight to save.
 		s.publish(ctx, st)
 		return st.tok, nil
 	}
 	err := s.store.Save(ctx, st.tok)
+	f.held.save(false)
 	s.mu.Lock()
 	next := *st
 	next.unsaved = err != nil
@@ -825,7 +856,7 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, f *flight) (*oauth
 		if next.refresh != 0 && next.refresh < next.due {
 			next.due = next.refresh
 		}
-		if h := f.held; h != nil && !errors.Is(err, ErrLockLost) && ctx.Err() == nil && h.keep(true) {
+		if h := f.held; h != nil && !errors.Is(err, ErrLockLost) && h.keep(true) {
 			fl.hold = h // no other process refreshes from the stale store
 			f.held = nil
 			// The retry must come even if no one reads: others wait
@@ -874,7 +905,7 @@ func (s *TokenSource) publish(ctx context.Context, st *state) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ctx.Err() != nil {
-		if !newer(st.tok, s.cur.Load().tok) {
+		if cur := s.cur.Load().tok; st.tok != cur && !newer(st.tok, cur) {
 			return
 		}
 		if st.unsaved {
