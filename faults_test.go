@@ -133,6 +133,7 @@ func TestFaults(t *testing.T) {
 		{"save fails, then no reads: the retry comes anyway and lets the lock go", faultHeldLockRetriedWithoutReads},
 		{"save outlives RefreshTimeout after a rotating refresh, then lands: no stale refresh here or elsewhere", faultSaveOutlivesTimeout(false)},
 		{"save outlives RefreshTimeout after a rotating refresh, then fails: the lock is kept, no stale refresh", faultSaveOutlivesTimeout(true)},
+		{"store's first Load hangs: a valid given token is served at once, then saved", faultFirstLoadHangs},
 		{"save finds the lock lost, MaxResident 1: the unsaved key stays in memory", faultTokensKeepUnsavedKey},
 	}
 	for _, r := range rows {
@@ -663,5 +664,54 @@ func faultTokensKeepUnsavedKey(t *testing.T) {
 	}
 	if err != nil || got.RefreshToken != g.live || stored == nil || stored.RefreshToken != g.live {
 		t.Errorf("a after b came in: %v, %v, stored %v; want the live %s served and saved", got, err, stored, g.live)
+	}
+}
+
+// hangingLoad is a faultStore whose Loads wait for release, ignoring
+// their context (a blackholed Redis).
+type hangingLoad struct {
+	*faultStore
+	release chan struct{}
+}
+
+func (h hangingLoad) Load(ctx context.Context) (*oauth2.Token, error) {
+	<-h.release
+	return h.faultStore.Load(ctx)
+}
+
+// faultFirstLoadHangs: the store hangs at the first call. A valid given
+// token is served at once, not after RefreshTimeout (an hour here); the
+// store is read in the background, and the token saved once it answers.
+func faultFirstLoadHangs(t *testing.T) {
+	c := newClock()
+	store := hangingLoad{newFaultStore(), make(chan struct{})}
+	u := newUpstream(c)
+	given := &oauth2.Token{AccessToken: "at-login", RefreshToken: "rt-login", Expiry: c.Now().Add(time.Hour), ExpiresIn: 3600}
+	s := NewTokenSource(context.Background(), u, given, &Options{Store: store, Now: c.Now, RefreshTimeout: time.Hour, OnError: func(error) {}})
+	const calls = 100
+	answered := make(chan int, 1)
+	go func() {
+		n := 0
+		for range calls {
+			if got, err := s.Token(); err == nil && got.AccessToken == "at-login" {
+				n++
+			}
+		}
+		answered <- n
+	}()
+	served := 0
+	select {
+	case served = <-answered:
+	case <-time.After(10 * time.Second): // a guard against a hang, not a timing
+	}
+	close(store.release)
+	waitFlight(s)
+	stored, _ := store.mem().Load(context.Background())
+	t.Logf("FAULT 3 first-load-hangs: given token served to %d of %d calls while the store's first Load hung; %d save once it answered", served, calls, store.saves.Load())
+	if served != calls {
+		t.Errorf("calls served the valid given token while the first Load hung = %d, want %d", served, calls)
+	}
+	if stored == nil || stored.RefreshToken != "rt-login" || u.calls.Load() != 0 {
+		t.Errorf("after the store answered it holds %v, %d refreshes; want the given token, none", stored, u.calls.Load())
 	}
 }

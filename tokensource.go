@@ -324,11 +324,12 @@ func (h *heldLock) keep(k bool) bool {
 //   - with opts.Store, the first call reads the store: the stored token
 //     replaces t when it is newer, and t replaces the stored token when t
 //     is newer, or when the store is empty and has never held a token —
-//     then t is saved (under the store's lock, when it is a [Locker])
-//     before it is handed out, so that a restart, or another process
-//     started without a token, finds it. A store that cannot be read
-//     then does not hold a valid t back: t is served, and reading the
-//     store (and saving t if need be) is retried with backoff;
+//     then t is saved (under the store's lock, when it is a [Locker]), so
+//     that a restart, or another process started without a token, finds
+//     it. A valid t is served at once while the store is read in the
+//     background, so a store that hangs or cannot be read does not hold
+//     it back (reading the store, and saving t if need be, is retried
+//     with backoff); only a caller without a valid t waits for the read;
 //   - every new token is saved before it is handed out, or its Save has
 //     failed or outlived RefreshTimeout. A store that fails (Load, Lock
 //     or Save) never refuses a token that is still valid. If Save fails
@@ -367,6 +368,13 @@ func (s *TokenSource) init(ctx context.Context, r Refresher, store Store, t *oau
 	s.r, s.store, s.ctx, s.set = r, store, ctx, set
 	st := s.stateFor(t)
 	st.load = store != nil
+	if st.load && st.usable(s.now()) {
+		// A valid t is not held back by the store's first read (a store
+		// that hangs would hold it for RefreshTimeout): t is served at
+		// once, and the store is read and compared with t by a flight in
+		// the background, due at once.
+		st.load, st.unread, st.due = false, true, 1
+	}
 	s.cur.Store(st)
 }
 
