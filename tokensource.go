@@ -265,6 +265,7 @@ type heldLock struct {
 	unlock   func()
 	cancel   context.CancelFunc // ends the context the lock was taken with
 	kept     bool
+	gen      int  // counts the flights that took it over: a lapse of an earlier one does not release it
 	saving   bool // a Save of the flight is running: the lock outlives the timeout until it returns
 	released bool
 }
@@ -299,11 +300,21 @@ func (h *heldLock) save(on bool) bool {
 }
 
 // keep marks h to outlive its flight; false if it was already released.
-func (h *heldLock) keep(k bool) bool {
+func (h *heldLock) keep() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.kept = k
+	h.kept = true
 	return !h.released
+}
+
+// take hands h, kept by an earlier flight, to a new one, whose lapse is
+// that of generation gen; ok is false if h was already released.
+func (h *heldLock) take() (gen int, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kept = false
+	h.gen++
+	return h.gen, !h.released
 }
 
 // NewTokenSource returns a token source that serves t until it nears
@@ -628,10 +639,10 @@ func (s *TokenSource) fly(ctx, base context.Context, f *flight) (*oauth2.Token, 
 	}
 	s.mu.Unlock()
 	if h := f.held; h != nil {
-		if !h.keep(false) {
+		if gen, ok := h.take(); !ok {
 			f.held = nil // lost at the previous flight's timeout
 		} else {
-			context.AfterFunc(ctx, func() { s.lapse(h) })
+			context.AfterFunc(ctx, func() { s.lapse(h, gen) })
 		}
 	}
 	var st *state
@@ -679,13 +690,14 @@ func (s *TokenSource) stop(st *state, err error) bool {
 	return false
 }
 
-// lapse releases h at a flight's timeout unless the flight kept it or a
+// lapse releases h at the timeout of the flight that holds it as
+// generation gen, unless that flight kept it, a later one took it, or a
 // Save is running under it: another process taking the lock then would
 // load the old token and refresh with the refresh token just used up. The
 // flight lets it go once the Save returns.
-func (s *TokenSource) lapse(h *heldLock) {
+func (s *TokenSource) lapse(h *heldLock, gen int) {
 	h.mu.Lock()
-	kept := h.kept || h.saving
+	kept := h.kept || h.saving || h.gen != gen
 	h.mu.Unlock()
 	if !kept {
 		h.release()
@@ -701,7 +713,7 @@ func (s *TokenSource) lock(ctx, base context.Context) (*heldLock, error) {
 	}
 	lctx, cancel := context.WithCancel(base)
 	h := &heldLock{cancel: cancel}
-	context.AfterFunc(ctx, func() { s.lapse(h) })
+	context.AfterFunc(ctx, func() { s.lapse(h, 0) })
 	u, err := l.Lock(lctx)
 	if err != nil {
 		h.release()
@@ -864,7 +876,7 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, f *flight) (*oauth
 		if next.refresh != 0 && next.refresh < next.due {
 			next.due = next.refresh
 		}
-		if h := f.held; h != nil && !errors.Is(err, ErrLockLost) && h.keep(true) {
+		if h := f.held; h != nil && !errors.Is(err, ErrLockLost) && h.keep() {
 			fl.hold = h // no other process refreshes from the stale store
 			f.held = nil
 			// The retry must come even if no one reads: others wait
