@@ -3,6 +3,7 @@ package oauth2x
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -130,6 +131,10 @@ func TestFaults(t *testing.T) {
 		{"save fails after a rotating refresh: no stale refresh by another source", faultStaleAfterFailedSave},
 		{"store restarts empty mid-refresh: no stale refresh by another source", faultStoreRestartsEmpty},
 		{"save fails, then no reads: the retry comes anyway and lets the lock go", faultHeldLockRetriedWithoutReads},
+		{"save outlives RefreshTimeout after a rotating refresh, then lands: no stale refresh here or elsewhere", faultSaveOutlivesTimeout(false)},
+		{"save outlives RefreshTimeout after a rotating refresh, then fails: the lock is kept, no stale refresh", faultSaveOutlivesTimeout(true)},
+		{"store's first Load hangs: a valid given token is served at once, then saved", faultFirstLoadHangs},
+		{"save finds the lock lost, MaxResident 1: the unsaved key stays in memory", faultTokensKeepUnsavedKey},
 	}
 	for _, r := range rows {
 		t.Run(r.name, r.run)
@@ -515,4 +520,198 @@ func faultHeldLockRetriedWithoutReads(t *testing.T) {
 	}
 	unlock()
 	t.Logf("FAULT 7 held-lock-no-reads: save retried with no reads, lock released")
+}
+
+// hangingSave is a faultStore whose Save, once armed, waits for release
+// ignoring its context, and tells when it has entered and when it is done.
+type hangingSave struct {
+	*faultStore
+	honour  bool // the late Save fails with its context's error instead of landing
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+	done    chan struct{}
+}
+
+func (h *hangingSave) Save(ctx context.Context, t *oauth2.Token) error {
+	if h.armed.CompareAndSwap(true, false) {
+		close(h.entered)
+		<-h.release
+		defer close(h.done)
+		if h.honour {
+			return ctx.Err()
+		}
+		ctx = context.Background() // the write lands late, as over a slow network
+	}
+	return h.faultStore.Save(ctx, t)
+}
+
+// faultSaveOutlivesTimeout: the save after a rotating refresh hangs past
+// RefreshTimeout. The new token is kept for the next flight of its source,
+// which saves it instead of refreshing from the old stored token, and the
+// store's lock is held while the save runs, so that another source does
+// not refresh from it either. When the late save fails, the lock is kept
+// until a retry saves the token.
+func faultSaveOutlivesTimeout(honour bool) func(t *testing.T) {
+	return func(t *testing.T) { saveOutlivesTimeout(t, honour) }
+}
+
+func saveOutlivesTimeout(t *testing.T, honour bool) {
+	c := newClock()
+	g := &grant{clock: c, live: "rt-0"}
+	store := &hangingSave{faultStore: newFaultStore(), honour: honour, entered: make(chan struct{}), release: make(chan struct{}), done: make(chan struct{})}
+	store.mem().Save(context.Background(), expiredToken(c))
+	o := &Options{Store: store, Now: c.Now, RefreshTimeout: 50 * time.Millisecond, OnError: func(error) {}}
+	a := NewTokenSource(context.Background(), g, nil, o)
+	b := NewTokenSource(context.Background(), g, nil, o)
+	store.armed.Store(true)
+	served := 0
+	check := func(name string, got *oauth2.Token, err error) {
+		t.Helper()
+		switch {
+		case err == nil && got.RefreshToken == g.live:
+			served++
+		case err == nil || !IsTemporary(err):
+			t.Errorf("%s while the save hangs: %v, %v; want the new token or a temporary error", name, got, err)
+		}
+	}
+	got, err := a.Token() // refreshes; the save hangs and the flight is abandoned
+	check("a", got, err)
+	got, err = a.Token() // the next flight of a
+	check("a again", got, err)
+	select {
+	case <-store.entered:
+	case <-time.After(time.Minute): // a guard against a hang, not a timing
+		t.Fatal("the save never started")
+	}
+	got, err = b.Token() // another source, sharing the store
+	check("b", got, err)
+	close(store.release)
+	<-store.done
+	if honour {
+		got, err = b.Token() // a holds the lock until its retry saves
+		check("b after the late save failed", got, err)
+		c.Add(5 * time.Minute)
+		a.Token() // the retry is due: it saves and lets the lock go
+		waitFlight(a)
+	}
+	c.Add(5 * time.Minute)
+	for name, s := range map[string]*TokenSource{"a": a, "b": b} {
+		if got, err := s.Token(); err != nil || got.RefreshToken != g.live {
+			t.Errorf("%s after the save landed: %v, %v; want the live %s", name, got, err, g.live)
+		}
+	}
+	refreshes, stale := g.counts()
+	t.Logf("FAULT 7 save-outlives-timeout (late save fails: %v): %d stale refreshes, %d refreshes; the new token served to %d of 3 calls while its save hung (the others: temporary)", honour, stale, refreshes, served)
+	if stale != 0 || refreshes != 1 {
+		t.Errorf("stale refreshes = %d and refreshes = %d, want 0 and 1", stale, refreshes)
+	}
+}
+
+// lockLostOnce is a keyed store (with its locks) whose next Save fails
+// with ErrLockLost while lost is set.
+type lockLostOnce struct {
+	*keyedMemoryStore
+	lost atomic.Int32
+}
+
+func (l *lockLostOnce) Save(ctx context.Context, key string, t *oauth2.Token) error {
+	if fails(&l.lost) {
+		return fmt.Errorf("lease expired: %w", ErrLockLost)
+	}
+	return l.keyedMemoryStore.Save(ctx, key, t)
+}
+
+// faultTokensKeepUnsavedKey: a key's rotated token whose save failed
+// (ErrLockLost: no lock is kept, no retry timer set) stays in memory
+// however many other keys are read, until a retry saves it; evicted, it
+// was lost and the next request refreshed from the used-up stored token.
+func faultTokensKeepUnsavedKey(t *testing.T) {
+	c := newClock()
+	ctx := context.Background()
+	g := &grant{clock: c, live: "rt-0"}
+	store := &lockLostOnce{keyedMemoryStore: NewKeyedMemoryStore().(*keyedMemoryStore)}
+	m := NewTokens(g, store, &Options{Now: c.Now, MaxResident: 1, OnError: func(error) {}})
+	if err := m.Put(ctx, "a", expiredToken(c)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Put(ctx, "b", &oauth2.Token{AccessToken: "at-b", RefreshToken: "rt-b", Expiry: c.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	store.lost.Store(1)
+	if _, err := m.Token(ctx, "a"); err != nil { // refreshed; the save fails
+		t.Fatalf("a: %v", err)
+	}
+	for range 3 { // b comes in: at MaxResident 1 an idle key leaves
+		if _, err := m.Token(ctx, "b"); err != nil {
+			t.Fatalf("b: %v", err)
+		}
+	}
+	resident := m.Resident()
+	c.Add(5 * time.Minute) // past the save's backoff
+	got, err := m.Token(ctx, "a")
+	m.mu.RLock()
+	e := m.resident["a"]
+	m.mu.RUnlock()
+	if e != nil {
+		waitFlight(&e.src) // the save's retry
+	}
+	refreshes, stale := g.counts()
+	stored, _ := store.Load(ctx, "a")
+	t.Logf("FAULT 7 unsaved-key-evicted: %d stale refreshes, %d refreshes; %d keys resident at MaxResident 1", stale, refreshes, resident)
+	if stale != 0 || refreshes != 1 {
+		t.Errorf("stale refreshes = %d and refreshes = %d, want 0 and 1", stale, refreshes)
+	}
+	if err != nil || got.RefreshToken != g.live || stored == nil || stored.RefreshToken != g.live {
+		t.Errorf("a after b came in: %v, %v, stored %v; want the live %s served and saved", got, err, stored, g.live)
+	}
+}
+
+// hangingLoad is a faultStore whose Loads wait for release, ignoring
+// their context (a blackholed Redis).
+type hangingLoad struct {
+	*faultStore
+	release chan struct{}
+}
+
+func (h hangingLoad) Load(ctx context.Context) (*oauth2.Token, error) {
+	<-h.release
+	return h.faultStore.Load(ctx)
+}
+
+// faultFirstLoadHangs: the store hangs at the first call. A valid given
+// token is served at once, not after RefreshTimeout (an hour here); the
+// store is read in the background, and the token saved once it answers.
+func faultFirstLoadHangs(t *testing.T) {
+	c := newClock()
+	store := hangingLoad{newFaultStore(), make(chan struct{})}
+	u := newUpstream(c)
+	given := &oauth2.Token{AccessToken: "at-login", RefreshToken: "rt-login", Expiry: c.Now().Add(time.Hour), ExpiresIn: 3600}
+	s := NewTokenSource(context.Background(), u, given, &Options{Store: store, Now: c.Now, RefreshTimeout: time.Hour, OnError: func(error) {}})
+	const calls = 100
+	answered := make(chan int, 1)
+	go func() {
+		n := 0
+		for range calls {
+			if got, err := s.Token(); err == nil && got.AccessToken == "at-login" {
+				n++
+			}
+		}
+		answered <- n
+	}()
+	served := 0
+	select {
+	case served = <-answered:
+	case <-time.After(10 * time.Second): // a guard against a hang, not a timing
+	}
+	close(store.release)
+	waitFlight(s)
+	stored, _ := store.mem().Load(context.Background())
+	t.Logf("FAULT 3 first-load-hangs: given token served to %d of %d calls while the store's first Load hung; %d save once it answered", served, calls, store.saves.Load())
+	if served != calls {
+		t.Errorf("calls served the valid given token while the first Load hung = %d, want %d", served, calls)
+	}
+	if stored == nil || stored.RefreshToken != "rt-login" || u.calls.Load() != 0 {
+		t.Errorf("after the store answered it holds %v, %d refreshes; want the given token, none", stored, u.calls.Load())
+	}
 }

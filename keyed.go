@@ -267,7 +267,8 @@ func (m *Tokens) add(ctx context.Context, key string) *resident {
 
 // evictLocked drops one idle key from memory. It visits keys from a
 // random place, passing over keys read since it last visited them
-// (clearing their mark) and keys with a flight in progress, and drops the
+// (clearing their mark), keys with a flight in progress and keys whose
+// token is not yet saved (a failed save), and drops the
 // first other one: a second-chance approximation of least recently used
 // that costs readers no lock. When every key is busy it drops none and the
 // bound is exceeded until one is idle. m.mu is held.
@@ -278,8 +279,8 @@ func (m *Tokens) evictLocked() {
 				e.used.Store(false)
 				continue
 			}
-			if e.src.flying.Load() {
-				continue
+			if e.src.flying.Load() || e.src.cur.Load().unsaved {
+				continue // its token would be lost, or refreshed again from the store
 			}
 			m.removeLocked(e)
 			return

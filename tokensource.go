@@ -73,9 +73,12 @@ type Options struct {
 	// lock, loading, refreshing and saving. A flight that outlives it is
 	// abandoned: its waiters get an [ErrTemporary] error at once, the next
 	// call may start a fresh flight, and the store's lock it took is
-	// released (a Locker's lease is not renewed past it). A token an
-	// abandoned flight still gets is kept and saved later. Optional; zero
-	// means one minute.
+	// released (a Locker's lease is not renewed past it) — unless the
+	// flight is saving a new token: then the lock is held until the Save
+	// returns, and, if it failed, until a retry saves the token. A token
+	// an abandoned flight still gets is kept and saved later, never
+	// refreshed again from the older stored one. Optional; zero means one
+	// minute.
 	RefreshTimeout time.Duration
 
 	// MaxBackoff caps the wait before retrying after a failure — of a
@@ -263,6 +266,8 @@ type heldLock struct {
 	unlock   func()
 	cancel   context.CancelFunc // ends the context the lock was taken with
 	kept     bool
+	gen      int  // counts the flights that took it over: a lapse of an earlier one does not release it
+	saving   bool // a Save of the flight is running: the lock outlives the timeout until it returns
 	released bool
 }
 
@@ -282,12 +287,35 @@ func (h *heldLock) release() {
 	h.cancel()
 }
 
-// keep marks h to outlive its flight; false if it was already released.
-func (h *heldLock) keep(k bool) bool {
+// save marks a Save as running under h (the lock is not let go at the
+// flight's timeout meanwhile) or as done; false if h was already
+// released. A nil h (no lock) is always had.
+func (h *heldLock) save(on bool) bool {
+	if h == nil {
+		return true
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.kept = k
+	h.saving = on
 	return !h.released
+}
+
+// keep marks h to outlive its flight; false if it was already released.
+func (h *heldLock) keep() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kept = true
+	return !h.released
+}
+
+// take hands h, kept by an earlier flight, to a new one, whose lapse is
+// that of generation gen; ok is false if h was already released.
+func (h *heldLock) take() (gen int, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kept = false
+	h.gen++
+	return h.gen, !h.released
 }
 
 // NewTokenSource returns a token source that serves t until it nears
@@ -308,16 +336,18 @@ func (h *heldLock) keep(k bool) bool {
 //   - with opts.Store, the first call reads the store: the stored token
 //     replaces t when it is newer, and t replaces the stored token when t
 //     is newer, or when the store is empty and has never held a token —
-//     then t is saved (under the store's lock, when it is a [Locker])
-//     before it is handed out, so that a restart, or another process
-//     started without a token, finds it. A store that cannot be read
-//     then does not hold a valid t back: t is served, and reading the
-//     store (and saving t if need be) is retried with backoff;
-//   - every new token is saved before it is handed out. A store that
-//     fails (Load, Lock or Save) never refuses a token that is still
-//     valid. If Save fails the new token (with its rotated refresh token)
-//     is still used, the failure goes to opts.OnError, and saving is
-//     retried with backoff;
+//     then t is saved (under the store's lock, when it is a [Locker]), so
+//     that a restart, or another process started without a token, finds
+//     it. A valid t is served at once while the store is read in the
+//     background, so a store that hangs or cannot be read does not hold
+//     it back (reading the store, and saving t if need be, is retried
+//     with backoff); only a caller without a valid t waits for the read;
+//   - every new token is saved before it is handed out, or its Save has
+//     failed or outlived RefreshTimeout. A store that fails (Load, Lock
+//     or Save) never refuses a token that is still valid. If Save fails
+//     or hangs the new token (with its rotated refresh token) is still
+//     used, the failure goes to opts.OnError, and saving is retried with
+//     backoff;
 //   - with a store that is also a [Locker], the lock is held from before
 //     the refresh until the new token is saved — across retries of a
 //     failed save, which come on a timer even if nothing reads the token —
@@ -350,6 +380,13 @@ func (s *TokenSource) init(ctx context.Context, r Refresher, store Store, t *oau
 	s.r, s.store, s.ctx, s.set = r, store, ctx, set
 	st := s.stateFor(t)
 	st.load = store != nil
+	if st.load && st.usable(s.now()) {
+		// A valid t is not held back by the store's first read (a store
+		// that hangs would hold it for RefreshTimeout): t is served at
+		// once, and the store is read and compared with t by a flight in
+		// the background, due at once.
+		st.load, st.unread, st.due = false, true, 1
+	}
 	s.cur.Store(st)
 }
 
@@ -641,10 +678,10 @@ func (s *TokenSource) fly(ctx, base context.Context, f *flight) (*oauth2.Token, 
 	}
 	s.mu.Unlock()
 	if h := f.held; h != nil {
-		if !h.keep(false) {
+		if gen, ok := h.take(); !ok {
 			f.held = nil // lost at the previous flight's timeout
 		} else {
-			context.AfterFunc(ctx, func() { s.lapse(h) })
+			context.AfterFunc(ctx, func() { s.lapse(h, gen) })
 		}
 	}
 	var st *state
@@ -692,10 +729,14 @@ func (s *TokenSource) stop(st *state, err error) bool {
 	return false
 }
 
-// lapse releases h at a flight's timeout unless the flight kept it.
-func (s *TokenSource) lapse(h *heldLock) {
+// lapse releases h at the timeout of the flight that holds it as
+// generation gen, unless that flight kept it, a later one took it, or a
+// Save is running under it: another process taking the lock then would
+// load the old token and refresh with the refresh token just used up. The
+// flight lets it go once the Save returns.
+func (s *TokenSource) lapse(h *heldLock, gen int) {
 	h.mu.Lock()
-	kept := h.kept
+	kept := h.kept || h.saving || h.gen != gen
 	h.mu.Unlock()
 	if !kept {
 		h.release()
@@ -711,7 +752,7 @@ func (s *TokenSource) lock(ctx, base context.Context) (*heldLock, error) {
 	}
 	lctx, cancel := context.WithCancel(base)
 	h := &heldLock{cancel: cancel}
-	context.AfterFunc(ctx, func() { s.lapse(h) })
+	context.AfterFunc(ctx, func() { s.lapse(h, 0) })
 	u, err := l.Lock(lctx)
 	if err != nil {
 		h.release()
@@ -835,18 +876,28 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, f *flight) (*oauth
 			return nil, err
 		}
 		st = s.next(st, tok, now)
+		if s.store != nil {
+			// Keep the new token (its refresh token may be the only live
+			// one) before saving it, not yet to be handed out: should the
+			// save outlive RefreshTimeout, the next flight saves it again
+			// instead of refreshing from the stale store.
+			pending := *st
+			pending.load = true
+			s.publish(ctx, &pending)
+		}
 	}
 	if s.store == nil {
 		s.publish(ctx, st)
 		return st.tok, nil
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || !f.held.save(true) {
 		// Abandoned while refreshing: keep the token (its refresh token
 		// may be the only live one) for a later flight to save.
 		s.publish(ctx, st)
 		return st.tok, nil
 	}
 	err := s.store.Save(ctx, st.tok)
+	f.held.save(false)
 	s.mu.Lock()
 	next := *st
 	next.unsaved = err != nil
@@ -864,7 +915,7 @@ func (s *TokenSource) refresh(ctx context.Context, st *state, f *flight) (*oauth
 		if next.refresh != 0 && next.refresh < next.due {
 			next.due = next.refresh
 		}
-		if h := f.held; h != nil && !errors.Is(err, ErrLockLost) && ctx.Err() == nil && h.keep(true) {
+		if h := f.held; h != nil && !errors.Is(err, ErrLockLost) && h.keep() {
 			fl.hold = h // no other process refreshes from the stale store
 			f.held = nil
 			// The retry must come even if no one reads: others wait
@@ -920,7 +971,7 @@ func (s *TokenSource) publish(ctx context.Context, st *state) {
 		st = &c
 	}
 	if ctx.Err() != nil {
-		if !newer(st.tok, s.cur.Load().tok) {
+		if cur := s.cur.Load().tok; st.tok != cur && !newer(st.tok, cur) {
 			return
 		}
 		if st.unsaved {
