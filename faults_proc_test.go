@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -67,27 +66,13 @@ func TestStaleRefreshAcrossProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	const procs = 4
-	outs := make([]string, procs)
-	var wg sync.WaitGroup
-	for i := range procs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestStaleRefreshChild$", "-test.count=1")
-			cmd.Env = append(os.Environ(), "OAUTH2X_CHILD_STALE="+path, "OAUTH2X_CHILD_URL="+srv.URL)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Errorf("child %d: %v\n%s", i, err, out)
-			}
-			outs[i] = string(out)
-		}()
-	}
+	wait := startChildren(t, procs, "TestStaleRefreshChild", "OAUTH2X_CHILD_STALE="+path, "OAUTH2X_CHILD_URL="+srv.URL)
 	<-first
 	// The disk stays full while the others try (each waits its 300ms
 	// RefreshTimeout for the lock); then space is freed.
 	time.Sleep(time.Second)
 	os.Remove(path + ".full")
-	wg.Wait()
+	outs := wait()
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("FAULT 7 stale-across-processes: %d stale refreshes, %d refreshes across %d processes with a full disk", stale, refreshes, procs)

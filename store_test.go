@@ -205,22 +205,7 @@ func TestFileStoreProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	const procs = 4
-	outs := make([]string, procs)
-	var wg sync.WaitGroup
-	for i := range procs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestFileStoreChild$", "-test.count=1")
-			cmd.Env = append(os.Environ(), "OAUTH2X_CHILD_STORE="+path, "OAUTH2X_CHILD_URL="+srv.URL)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Errorf("child %d: %v\n%s", i, err, out)
-			}
-			outs[i] = string(out)
-		}()
-	}
-	wg.Wait()
+	outs := startChildren(t, procs, "TestFileStoreChild", "OAUTH2X_CHILD_STORE="+path, "OAUTH2X_CHILD_URL="+srv.URL)()
 	if got := n.Load(); got != 1 {
 		t.Errorf("upstream refreshes across %d processes = %d, want 1", procs, got)
 	}
@@ -341,4 +326,26 @@ func TestFileStoreKillChild(t *testing.T) {
 	}
 	tok := &oauth2.Token{AccessToken: "at-" + n, RefreshToken: "rt-" + n, Expiry: time.Now().Add(24 * time.Hour)}
 	NewFileStore(path).Save(context.Background(), tok)
+}
+
+// startChildren starts procs copies of this test binary, each running only
+// test with env added to its environment; wait waits for them all and
+// returns their outputs. A child that fails fails t.
+func startChildren(t *testing.T, procs int, test string, env ...string) (wait func() []string) {
+	outs := make([]string, procs)
+	var wg sync.WaitGroup
+	for i := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+			cmd.Env = append(os.Environ(), env...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Errorf("child %d: %v\n%s", i, err, out)
+			}
+			outs[i] = string(out)
+		}()
+	}
+	return func() []string { wg.Wait(); return outs }
 }
